@@ -181,6 +181,8 @@ class Message:
     segments: tuple[Segment, ...] = ()
     trailers: tuple[Trailer, ...] = ()
     positions: tuple[Position, ...] = ()
+    date_source: str = "header"
+    """Where :attr:`date` came from: ``header``, ``received``, ``from-line`` or ``epoch`` (none usable)."""
     raw: bytes = field(default=b"", repr=False, compare=False)
     """The message as received (for b4-check and drafts that quote headers)."""
 
@@ -295,6 +297,8 @@ class OtherVersion:
     """``older`` or ``newer`` than the thread under review."""
     found_by: str
     """How it was found: ``subject``, ``change-id``, ``link``."""
+    evidence: str = ""
+    """What found it: the lore query (``s:"title"``) or the link Message-ID."""
 
 
 # --------------------------------------------------------------------------- trees
@@ -365,6 +369,10 @@ class AppliedRevision:
     functions: tuple[TouchedFunction, ...] = ()
     range_diff: str = ""
     """Summary of the change from the revision it supersedes."""
+    apply_options: tuple[str, ...] = ()
+    """The ``git apply`` options that were needed (``--ignore-whitespace``, ``--recount``, ...)."""
+    repo_path: str | None = None
+    """The git repository holding ``base`` and ``commit`` (a private one for a synthetic base)."""
 
 
 # --------------------------------------------------------------------------- analysis
@@ -454,6 +462,10 @@ class Finding:
     evidence: tuple[str, ...] = ()
     symbols: tuple[str, ...] = ()
     """Functions, fields and flags the finding involves (for linking to comments)."""
+    function: str = ""
+    """The C function the finding is in (empty for commit-message and tree-wide findings)."""
+    key: str = ""
+    """Line-insensitive identity within (check, function), used to match base and revision findings."""
 
 
 # --------------------------------------------------------------------------- verdicts

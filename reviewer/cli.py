@@ -1,0 +1,137 @@
+"""The ``review`` command. The only place that prints errors and picks exit codes.
+
+Exit status: 0 the latest revision introduces nothing; 1 it introduces violations;
+2 usage or input errors (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._config import Config, load_config
+from ._errors import ReviewerError
+
+__all__ = ["main"]
+
+EXIT_CLEAN = 0
+EXIT_INTRODUCES = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on usage errors already; keep its one-line style for ours too."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"review: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", action="append", type=Path, default=[], metavar="FILE",
+                   help="extra config.toml overriding the defaults and ~/.config/reviewer/config.toml")
+    p.add_argument("-c", dest="git_overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="git/b4 config override, as `b4 -c` (e.g. -c b4.midmask=https://host/all/%%s)")
+    p.add_argument("--tree", type=Path, metavar="PATH",
+                   help="your kernel git tree (default: [tree] path in config.toml)")
+
+
+def _report_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="review",
+        description="Review a patch thread: every revision applied, simulated and checked, "
+        "with verdicts beside the reviewers' comments.",
+        epilog="Other commands: `review b4-check` (b4's external check protocol).",
+    )
+    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
+    _common(p)
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--offline", action="store_true", help="use only the cache; no network")
+    p.add_argument("--refresh", action="store_true", help="fetch again even when cached")
+    p.add_argument("--all-versions", action="store_true",
+                   help="also fetch and review the other versions of the change posted as separate threads")
+    p.add_argument("--no-simulate", action="store_true", help="skip the race simulator")
+    return p
+
+
+def _b4check_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="review b4-check",
+                description="b4 external check: the patch email on stdin, JSON on stdout.")
+    _common(p)
+    return p
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(*args.config)
+
+
+def _tree(args: argparse.Namespace, cfg: Config) -> Path | None:
+    tree: Path | None = args.tree or cfg.tree.path
+    if tree is not None and not tree.exists():
+        raise ReviewerError(f"{tree}: kernel tree does not exist")
+    return tree
+
+
+def _run_report(argv: Sequence[str]) -> int:
+    from .pipeline import ReviewRequest, review_thread
+    from .progress import rich_progress
+    from .report import exit_status, render_markdown, render_text, review_to_json
+
+    args = _report_parser().parse_args(argv)
+    cfg = _load(args)
+    if args.no_simulate:
+        from dataclasses import replace
+
+        cfg = replace(cfg, simulator=replace(cfg.simulator, enabled=False))
+    request = ReviewRequest(
+        thread=args.thread,
+        tree=_tree(args, cfg),
+        offline=args.offline,
+        refresh=args.refresh,
+        all_versions=args.all_versions,
+        git_overrides=tuple(args.git_overrides),
+    )
+    with rich_progress() as progress:
+        review = review_thread(request, cfg, progress=progress)
+
+    if args.format == "json":
+        json.dump(review_to_json(review), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "markdown":
+        sys.stdout.write(render_markdown(review))
+    else:
+        from rich.console import Console
+
+        render_text(review, Console())
+    return exit_status(review)
+
+
+def _run_b4check(argv: Sequence[str]) -> int:
+    from .b4check import run_b4_check
+
+    args = _b4check_parser().parse_args(argv)
+    cfg = _load(args)
+    result = run_b4_check(sys.stdin.buffer.read(), Path.cwd() if args.tree is None else args.tree, cfg)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["b4-check"]:
+            return _run_b4check(argv[1:])
+        return _run_report(argv)
+    except ReviewerError as exc:
+        sys.stderr.write(f"review: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("review: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN

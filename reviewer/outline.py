@@ -1,0 +1,159 @@
+"""The thread outline: the reply tree (date, author, subject) and each participant's positions.
+
+Two views of the same :class:`~reviewer.model.Thread`: a rich renderable for the terminal and
+a plain dict for the JSON report (the report layer puts it under its versioned schema).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .model import Address, Message, Position, Segment, Stance, Subject, Thread, Trailer
+
+__all__ = ["outline_json", "render_outline"]
+
+_STANCE_STYLE = {
+    Stance.ACK: "green",
+    Stance.REVIEW: "green",
+    Stance.TESTED: "cyan",
+    Stance.NAK: "bold red",
+}
+
+
+def _label(msg: Message) -> Text:
+    label = Text()
+    label.append(msg.date.strftime("%Y-%m-%d %H:%M %z"), style="dim")
+    if msg.date_source != "header":
+        label.append(f" (date from {msg.date_source})", style="yellow")
+    label.append("  ")
+    label.append(msg.author.display, style="bold")
+    label.append("  ")
+    label.append(msg.subject.raw or "(no subject)")
+    for p in msg.positions:
+        style = _STANCE_STYLE[p.stance] if p.standing else "strike dim"
+        label.append(f"  [{p.stance.value}]", style=style)
+    return label
+
+
+def _short(thread: Thread, message_id: str | None) -> str:
+    """``date author`` of a message, for the positions table."""
+    if message_id is None:
+        return "-"
+    msg = thread.get(message_id)
+    if msg is None:
+        return message_id
+    return f"{msg.date.strftime('%Y-%m-%d')} {msg.author.display}"
+
+
+def render_outline(thread: Thread) -> RenderableType:
+    """The reply tree, then a table of every position (withdrawn ones struck through)."""
+    root = thread.get(thread.root)
+    tree = Tree(Text(f"thread {thread.source or thread.root}", style="bold"))
+    placed: set[str] = set()
+
+    def add(node: Tree, msg: Message) -> None:
+        placed.add(msg.message_id)
+        branch = node.add(_label(msg))
+        for child_id in msg.children:
+            child = thread.get(child_id)
+            if child is not None and child_id not in placed:
+                add(branch, child)
+
+    if root is not None:
+        add(tree, root)
+    for msg in thread.messages:  # orphans: replies to messages missing from the thread
+        if msg.message_id not in placed and msg.parent is None:
+            add(tree, msg)
+
+    table = Table(title="Positions", show_lines=False)
+    for column in ("person", "stance", "given", "answers", "status"):
+        table.add_column(column)
+    for p in thread.positions():
+        status = "standing" if p.standing else f"withdrawn by {_short(thread, p.withdrawn_by)}"
+        stance = p.stance.value + (f" ({p.qualifier.splitlines()[0]})" if p.qualifier else "")
+        table.add_row(
+            p.person.display,
+            Text(stance, style=_STANCE_STYLE[p.stance] if p.standing else "dim"),
+            _short(thread, p.message_id),
+            _short(thread, p.answers),
+            status,
+        )
+    return Group(tree, table)
+
+
+def _address(a: Address | None) -> dict[str, str] | None:
+    return None if a is None else {"name": a.name, "email": a.email}
+
+
+def _subject(s: Subject) -> dict[str, Any]:
+    return {
+        "raw": s.raw,
+        "title": s.title,
+        "prefixes": list(s.prefixes),
+        "version": s.version,
+        "index": s.index,
+        "total": s.total,
+        "is_reply": s.is_reply,
+    }
+
+
+def _segment(s: Segment) -> dict[str, Any]:
+    return {
+        "kind": s.kind.value,
+        "first_line": s.first_line,
+        "line_count": s.line_count,
+        "depth": s.depth,
+        "quotes": s.quotes,
+    }
+
+
+def _trailer(t: Trailer) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "value": t.value,
+        "line": t.line,
+        "person": _address(t.person),
+        "comment": t.comment,
+    }
+
+
+def _position(p: Position) -> dict[str, Any]:
+    return {
+        "stance": p.stance.value,
+        "person": _address(p.person),
+        "message_id": p.message_id,
+        "date": p.date.isoformat(),
+        "answers": p.answers,
+        "evidence": p.evidence,
+        "qualifier": p.qualifier,
+        "withdrawn_by": p.withdrawn_by,
+        "standing": p.standing,
+    }
+
+
+def outline_json(thread: Thread) -> dict[str, Any]:
+    """The thread as JSON-ready data: messages (tree, subject, segments, trailers) and positions."""
+    return {
+        "source": thread.source,
+        "root": thread.root,
+        "messages": [
+            {
+                "id": m.message_id,
+                "parent": m.parent,
+                "children": list(m.children),
+                "date": m.date.isoformat(),
+                "date_source": m.date_source,
+                "author": _address(m.author),
+                "subject": _subject(m.subject),
+                "segments": [_segment(s) for s in m.segments],
+                "trailers": [_trailer(t) for t in m.trailers],
+            }
+            for m in thread.messages
+        ],
+        "positions": [_position(p) for p in thread.positions()],
+    }

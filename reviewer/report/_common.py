@@ -1,0 +1,155 @@
+"""What every view needs from a Review, computed the same way for all of them (no analysis)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from ..model import (
+    Comment,
+    CommentLink,
+    Finding,
+    Review,
+    RevisionKind,
+    RevisionReview,
+    Severity,
+    SimConfig,
+    SimVerdict,
+    Status,
+    Violation,
+)
+from ..outline import outline_json, render_outline
+from ..sim import format_trace
+from ..verdicts import ordered_revisions
+
+__all__ = [
+    "BUDGET_EXCEEDED",
+    "COMMIT_MESSAGE_FILE",
+    "ViolationGroup",
+    "base_revision",
+    "comment_head",
+    "group_violations",
+    "introduces",
+    "label_of",
+    "linked_violation",
+    "latest_revision",
+    "outline_of",
+    "outline_text",
+    "quoted_tail",
+    "sorted_revisions",
+    "trace_text",
+]
+
+COMMIT_MESSAGE_FILE = "COMMIT_MSG"
+"""``Finding.file`` of commit-message findings (reviewer.check_api.COMMIT_MESSAGE)."""
+
+
+def sorted_revisions(review: Review) -> list[RevisionReview]:
+    """The base first (when the review has one), then the revisions in posting order."""
+    bases = [rr for rr in review.revisions if rr.revision.kind is RevisionKind.BASE]
+    return bases + ordered_revisions(review.revisions, review.thread)
+
+
+def base_revision(review: Review) -> RevisionReview | None:
+    return next((rr for rr in review.revisions if rr.revision.kind is RevisionKind.BASE), None)
+
+
+def latest_revision(review: Review) -> RevisionReview | None:
+    ordered = ordered_revisions(review.revisions, review.thread)
+    return ordered[-1] if ordered else None
+
+
+def label_of(review: Review, revision_id: str | None) -> str:
+    for rr in review.revisions:
+        if rr.revision.id == revision_id:
+            return rr.revision.label
+    return revision_id or ""
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationGroup:
+    """One property violated in one scenario, over the configurations that show it."""
+
+    scenario: str
+    property: str
+    status: Status
+    configs: tuple[SimConfig, ...]
+    example: Violation
+    """The violation of the first configuration (its trace is the one shown)."""
+
+
+def group_violations(verdicts: Sequence[SimVerdict]) -> list[ViolationGroup]:
+    groups: dict[tuple[str, str, Status], list[tuple[SimConfig, Violation]]] = {}
+    for verdict in verdicts:
+        for violation in verdict.violations:
+            key = (verdict.scenario, violation.property, violation.status)
+            groups.setdefault(key, []).append((verdict.config, violation))
+    return [
+        ViolationGroup(s, p, st, tuple(dict.fromkeys(c for c, _ in items)), items[0][1])
+        for (s, p, st), items in groups.items()
+    ]
+
+
+BUDGET_EXCEEDED = "budget-exceeded"
+"""The search stopped early: a limit of the analysis, not a fault of the patch."""
+
+
+def linked_violation(review: Review, link: CommentLink) -> Violation | None:
+    """The simulator violation a comment link points at (its trace is shown beside the comment)."""
+    if link.source != "simulator":
+        return None
+    for rr in review.revisions:
+        if rr.revision.id != link.revision_id:
+            continue
+        for verdict in rr.sim_verdicts:
+            if verdict.scenario == link.scenario and verdict.config == link.config:
+                for violation in verdict.violations:
+                    if violation.property == link.what:
+                        return violation
+    return None
+
+
+def introduces(rr: RevisionReview) -> bool:
+    """True when ``rr`` introduces a simulator violation or an error/warning finding."""
+    sim = any(
+        v.status is Status.INTRODUCED and v.property != BUDGET_EXCEEDED
+        for sv in rr.sim_verdicts
+        for v in sv.violations
+    )
+    return sim or any(_blocking(f) for f in rr.findings)
+
+
+def _blocking(f: Finding) -> bool:
+    return f.status is Status.INTRODUCED and f.severity in (Severity.ERROR, Severity.WARNING)
+
+
+def trace_text(violation: Violation) -> str:
+    """The two-column CPU0 | CPU1 trace, as the simulator formats it."""
+    return format_trace(violation)
+
+
+def outline_of(review: Review) -> dict[str, Any]:
+    """The thread outline as reviewer.outline describes it."""
+    return outline_json(review.thread)
+
+
+def outline_text(review: Review, width: int = 100) -> str:
+    """The thread outline as plain text (for Markdown and other non-terminal views)."""
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(render_outline(review.thread))
+    return buffer.getvalue().rstrip("\n")
+
+
+def comment_head(comment: Comment, lines: int = 3) -> list[str]:
+    """The comment's first lines, as a reader would glance at them."""
+    return comment.text.split("\n")[:lines]
+
+
+def quoted_tail(comment: Comment, lines: int = 2) -> list[str]:
+    """The last quoted lines right above the comment (what it is under)."""
+    body = [q for q in comment.quoted.split("\n") if q.strip(" >\t")]
+    return body[-lines:]

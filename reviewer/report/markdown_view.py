@@ -1,0 +1,115 @@
+"""The batch report as Markdown (for a pull request, a wiki page or a reply draft)."""
+
+from __future__ import annotations
+
+from ..model import CommentReview, Review, RevisionKind, RevisionReview, Stance, Status
+from ._common import (
+    comment_head,
+    group_violations,
+    label_of,
+    linked_violation,
+    outline_text,
+    quoted_tail,
+    sorted_revisions,
+    trace_text,
+)
+
+__all__ = ["render_markdown"]
+
+
+def _md(text: str) -> str:
+    """Escape what Markdown would otherwise take as markup in running text."""
+    for ch in ("\\", "`", "*", "_", "[", "]", "<", ">", "#", "|"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _revision(review: Review, rr: RevisionReview) -> list[str]:
+    r = rr.revision
+    out = [f"## {_md(r.label)} ({r.kind.value})", ""]
+    if r.kind is not RevisionKind.BASE:
+        out.append(f"- author: {_md(str(r.author))}, {r.date:%Y-%m-%d %H:%M %z}")
+        out.append(f"- title: {_md(r.title)}")
+        a = rr.applied
+        if a is None:
+            out.append("- applies: not tried")
+        elif not a.applied:
+            out.append(f"- applies: **no**: {_md(str(a.error or ''))}")
+        else:
+            out.append(f"- applies: yes, on `{a.base[:12]}` ({_md(a.base_how)})" + (" (synthetic base)" if a.synthetic else ""))
+            if a.offsets:
+                out.append("- offsets: " + ", ".join(f"{_md(o.path)} hunk #{o.hunk} {o.offset:+d}" for o in a.offsets))
+            if a.files:
+                out.append("- files: " + ", ".join(f"`{f}`" for f in a.files))
+            if a.functions:
+                out.append("- functions: " + ", ".join(f"`{f.name}()`" for f in a.functions))
+            if a.range_diff:
+                out.append(f"- range-diff: {_md(a.range_diff.strip())}")
+    for p in rr.positions:
+        stance = "**NAK** (veto)" if p.stance is Stance.NAK else p.stance.value
+        withdrawn = " (withdrawn)" if not p.standing else ""
+        out.append(f"- {stance}: {_md(p.person.display)}, {p.date:%Y-%m-%d}{withdrawn}")
+    out.append("")
+    if rr.sim_verdicts:
+        clean = sum(1 for v in rr.sim_verdicts if v.outcome == "clean")
+        skipped = [v for v in rr.sim_verdicts if v.outcome == "not-analysed"]
+        out.append(f"Simulator: {len(rr.sim_verdicts)} runs, {clean} clean, {len(skipped)} not analysed.")
+        for v in skipped:
+            if v.reason:
+                out.append(f"- not analysed: {_md(v.scenario)} [{v.config.key}]: {_md(v.reason)}")
+        out.append("")
+        for g in group_violations(rr.sim_verdicts):
+            out.append(f"- **{g.property}** {g.status.value} in {_md(g.scenario)} [{'; '.join(c.key for c in g.configs)}]: {_md(g.example.detail)}")
+            if g.example.trace and g.status is Status.INTRODUCED:
+                out += ["", "```", trace_text(g.example), "```", ""]
+    if rr.findings:
+        out.append("Checks:")
+        out.append("")
+        out.append("| status | severity | check | where | message |")
+        out.append("|---|---|---|---|---|")
+        for f in rr.findings:
+            out.append(f"| {f.status.value} | {f.severity.value} | {_md(f.check)} | {_md(f.file)}:{f.line} | {_md(f.message)} |")
+        out.append("")
+    return out
+
+
+def _comment(review: Review, cr: CommentReview) -> list[str]:
+    c = cr.comment
+    where = ""
+    if c.anchor_revision is not None:
+        where = f" on {_md(label_of(review, c.anchor_revision))}"
+        if c.anchor_file is not None:
+            where += f" `{c.anchor_file}:{c.anchor_line}`"
+    out = [f"### {_md(c.author.display)}, {c.date:%Y-%m-%d %H:%M}{where}", ""]
+    tail = quoted_tail(c)
+    if tail:
+        out += ["```", *tail, "```", ""]
+    out += [f"> {_md(line)}" if line.strip() else ">" for line in comment_head(c)]
+    out.append("")
+    for link in cr.links:
+        what = f"{link.what} in {link.scenario} [{link.config.key}]" if link.config else link.what
+        out.append(f"- {link.source} **{_md(what)}** on {_md(label_of(review, link.revision_id))}: {_md(link.why)}")
+    shown = linked_violation(review, cr.links[0]) if cr.links else None
+    if shown is not None and shown.trace:
+        out += ["", "```", trace_text(shown), "```", ""]
+    if cr.addressed:
+        out.append("- addressed: " + ", ".join(f"{_md(label)} **{state}**" for label, state in cr.addressed))
+    out.append("")
+    return out
+
+
+def render_markdown(review: Review) -> str:
+    """The whole report as one Markdown document."""
+    out = [f"# Review of {_md(review.thread.source or review.thread.root)}", "", "```", outline_text(review), "```", ""]
+    for rr in sorted_revisions(review):
+        out += _revision(review, rr)
+    out += ["## Comments", ""]
+    for cr in review.comments:
+        out += _comment(review, cr)
+    if review.other_versions:
+        out += ["## Other versions", ""]
+        out += [f"- {o.relation}: {_md(o.subject.raw)} ({o.date:%Y-%m-%d}, found by {o.found_by})" for o in review.other_versions]
+        out.append("")
+    if review.notes:
+        out += ["## Notes", ""] + [f"- {_md(n)}" for n in review.notes] + [""]
+    return "\n".join(out)

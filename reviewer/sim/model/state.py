@@ -1,0 +1,275 @@
+"""The kernel state one simulated execution mutates, and each thread's view of it.
+
+Every read or write of shared state goes through a :class:`Cpu` accessor, which records the
+access in the footprint of the current atomic step; the explorer interleaves threads only at
+``yield`` points, so a primitive is a generator that yields right before each shared access
+(kernel-model-5.12.md §8.6 lists which accesses are separate steps).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Generator, Hashable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+from .._errors import NotAnalysed
+from ..explore import Access
+
+__all__ = [
+    "BUDDY_MAPCOUNT",
+    "KMEM",
+    "MEMCG_M",
+    "NO_HEAD",
+    "TAIL_MAPPING",
+    "Cpu",
+    "Gen",
+    "KernelState",
+    "Memcg",
+    "ModelOptions",
+    "PagePtr",
+    "StaleRead",
+    "Where",
+]
+
+Gen: TypeAlias = Generator[None, None, Any]
+"""A primitive: yields once before every shared access, returns the C return value."""
+
+MEMCG_DATA_OBJCGS = 1
+KMEM = 2
+"""MEMCG_DATA_KMEM, bit 1 of memcg_data (§1)."""
+MEMCG_M = 0x1000
+"""The pointer value of the one non-root memcg the scenarios charge to."""
+TAIL_MAPPING = 0x400
+BUDDY_MAPCOUNT = -129
+"""PAGE_BUDDY_MAPCOUNT_VALUE: PageBuddy is a page type stored in _mapcount (§1)."""
+NO_HEAD = -1
+
+
+@dataclass(frozen=True, slots=True)
+class PagePtr:
+    """A ``struct page *``: the frame index within the simulated allocation (page + n is index + n)."""
+
+    index: int
+
+    def __add__(self, n: object) -> PagePtr:
+        if isinstance(n, bool) or not isinstance(n, int):
+            return NotImplemented
+        return PagePtr(self.index + n)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: object) -> PagePtr | int:
+        if isinstance(other, PagePtr):
+            return self.index - other.index
+        if isinstance(other, int) and not isinstance(other, bool):
+            return PagePtr(self.index - other)
+        return NotImplemented
+
+    def __str__(self) -> str:
+        return f"P{self.index}"
+
+
+class Where(enum.Enum):
+    """Where the allocator has a page frame (§1 "Allocator location")."""
+
+    ALLOCATED = "allocated"
+    PCP = "pcp"
+    BUDDY = "buddy head"
+    IN_FREE_BLOCK = "inside a free block"
+    LOST = "lost"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelOptions:
+    """Switches for the places where the spec is unsure or configuration-dependent."""
+
+    debug_vm: bool = False
+    """CONFIG_DEBUG_VM: order-0 head checks at free time (else at pcp drain), VM_BUG_ONs live (§4.5)."""
+    memcg: bool = True
+    """CONFIG_MEMCG."""
+    memcg_kmem: bool = True
+    """CONFIG_MEMCG_KMEM: memcg_kmem_enabled() in free_pages_prepare and at allocation."""
+    split_hoists_head_load: bool = False
+    """§5.6 unsure: whether the compiler hoists split_page_memcg's head->memcg_data load out of the
+    loop. Default: the source's re-read on every iteration."""
+
+
+@dataclass(slots=True)
+class Memcg:
+    name: str
+    charged: int = 0
+    """Pages charged to the memory counter (kmem moves with it)."""
+    css: int = 0
+    """css references beyond the base reference the cgroup itself holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaleRead:
+    """A thread read a page's state after another thread had freed that page."""
+
+    page: int
+    what: str
+    reader: int
+    freer: int
+    file: str
+    line: int
+
+
+PAGE_FIELDS = ("refcount", "flags", "compound_head", "mapping", "mapcount", "private",
+               "memcg_data", "compound_order", "compound_nr", "compound_mapcount")
+PG_HEAD = 1
+"""The only page flag the model needs; PG_head is not in PAGE_FLAGS_CHECK_AT_FREE (§4.8)."""
+
+
+@dataclass(slots=True)
+class KernelState:
+    """Page frames 0..nr-1 of one allocation, its memcg, and the allocator's lists."""
+
+    nr_pages: int
+    options: ModelOptions
+    fields: dict[str, list[int]] = field(default_factory=dict)
+    where: list[Where] = field(default_factory=list)
+    freed_by: list[int] = field(default_factory=list)
+    memcgs: dict[int, Memcg] = field(default_factory=dict)
+    pcp: list[int] = field(default_factory=list)
+    double_freed: set[int] = field(default_factory=set)
+    bad_pages: list[tuple[int, str]] = field(default_factory=list)
+    vm_bugs: list[str] = field(default_factory=list)
+    stale_reads: list[tuple[StaleRead, str]] = field(default_factory=list)
+    """(the read, what the reader then freed or wrote)."""
+
+    @classmethod
+    def empty(cls, nr_pages: int, options: ModelOptions) -> KernelState:
+        st = cls(nr_pages=nr_pages, options=options)
+        for name in PAGE_FIELDS:
+            st.fields[name] = [0] * nr_pages
+        st.fields["mapcount"] = [-1] * nr_pages
+        st.fields["compound_head"] = [NO_HEAD] * nr_pages
+        st.fields["compound_mapcount"] = [-1] * nr_pages
+        st.where = [Where.ALLOCATED] * nr_pages
+        st.freed_by = [-1] * nr_pages
+        st.memcgs[MEMCG_M] = Memcg("M")
+        return st
+
+    def summary(self) -> Hashable:
+        """The final state, for counting distinct outcomes."""
+        return (
+            tuple(tuple(v) for v in self.fields.values()),
+            tuple(self.where),
+            tuple((m.charged, m.css) for m in self.memcgs.values()),
+            tuple(sorted(self.double_freed)),
+            tuple(self.bad_pages),
+        )
+
+
+_PCP = Access(("pcp",), True)
+
+
+@lru_cache(maxsize=16)
+def _footprints(nr_pages: int) -> tuple[dict[str, list[Access]], dict[str, list[Access]]]:
+    """Access objects for every page field, built once per allocation size (immutable values)."""
+    names = (*PAGE_FIELDS, "where")
+    reads = {n: [Access(("page", i, n), False) for i in range(nr_pages)] for n in names}
+    writes = {n: [Access(("page", i, n), True) for i in range(nr_pages)] for n in names}
+    return reads, writes
+
+
+class Cpu:
+    """One simulated thread's handle on the shared state: records accesses, effects, location."""
+
+    __slots__ = ("tid", "name", "state", "pending", "effects", "loc", "stack", "stale", "called",
+                 "entered", "_reads", "_writes", "_fields", "_nr", "_counters")
+
+    def __init__(self, tid: int, name: str, state: KernelState) -> None:
+        self.tid = tid
+        self.name = name
+        self.state = state
+        self.pending: list[Access] = []
+        self.effects: list[str] = []
+        self.loc: tuple[str, int, str] = ("", 0, "")
+        """(file, line, source) of the C line being executed."""
+        self.stack: list[str] = []
+        self.stale: StaleRead | None = None
+        self.called: set[str] = set()
+        """Interpreted C functions this thread entered."""
+        self.entered: dict[str, None] = {}
+        """Every function and primitive this thread entered, in order (for Violation.functions)."""
+        self._reads, self._writes = _footprints(state.nr_pages)
+        self._fields = state.fields
+        self._nr = state.nr_pages
+        self._counters: dict[tuple[int, str], Access] = {}
+
+    def enter(self, name: str) -> None:
+        self.stack.append(name)
+        self.entered[name] = None
+
+    # ---- pages
+    def rd(self, page: int, name: str) -> int:
+        if page < 0 or page >= self._nr:
+            self._outside(page)
+        self.pending.append(self._reads[name][page])
+        return self._fields[name][page]
+
+    def wr(self, page: int, name: str, value: int) -> None:
+        if page < 0 or page >= self._nr:
+            self._outside(page)
+        self.pending.append(self._writes[name][page])
+        self._fields[name][page] = value
+
+    def _outside(self, page: int) -> None:
+        raise NotAnalysed(
+            f"access to page frame {page} outside the {self._nr}-page allocation "
+            f"at {self.loc[0]}:{self.loc[1]}"
+        )
+
+    def where(self, page: int) -> Where:
+        """The allocator location of a page (a shared word: frees write it)."""
+        self.pending.append(self._reads["where"][page])
+        return self.state.where[page]
+
+    def move(self, page: int, where: Where) -> None:
+        self.pending.append(self._writes["where"][page])
+        before = self.state.where[page]
+        self.state.where[page] = where
+        if before in (Where.ALLOCATED, Where.LOST) and where not in (Where.ALLOCATED, Where.LOST):
+            self.state.freed_by[page] = self.tid
+
+    def pcp_list(self) -> None:
+        """The per-cpu free list the drain walks in order."""
+        self.pending.append(_PCP)
+
+    # ---- memcg
+    def memcg_add(self, ptr: int, counter: str, delta: int) -> Memcg:
+        """Add to a memcg counter (page_counter charge/uncharge, css get/put).
+
+        These atomic adds commute and nothing in the model branches on the counters' values
+        (only the final state is judged), so the footprint names a per-thread slice of the
+        counter: the explorer then need not order two threads' adds, which prunes interleavings
+        that can only reach the same final state.
+        """
+        acc = self._counters.get((ptr, counter))
+        if acc is None:
+            acc = self._counters[(ptr, counter)] = Access(("memcg", ptr, counter, self.tid), True)
+        self.pending.append(acc)
+        m = self.state.memcgs[ptr]
+        setattr(m, counter, getattr(m, counter) + delta)
+        return m
+
+    def effect(self, text: str) -> None:
+        self.effects.append(text)
+
+    def note_read(self, page: int, what: str) -> None:
+        """A read by the revision's code (or a query it calls): remember it if the page is freed."""
+        st = self.state
+        if 0 <= page < st.nr_pages and self.where(page) is not Where.ALLOCATED:
+            freer = st.freed_by[page]
+            if freer != self.tid and self.stale is None:
+                self.stale = StaleRead(page, what, self.tid, freer, self.loc[0], self.loc[1])
+
+    def acted(self, what: str) -> None:
+        """The thread frees or writes page state: a stale read before this decided it."""
+        if self.stale is not None:
+            self.state.stale_reads.append((self.stale, what))
+            self.stale = None

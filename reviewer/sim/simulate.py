@@ -1,0 +1,198 @@
+"""Verdicts for one revision: every relevant scenario x configuration, on the revision and its base.
+
+A scenario runs for a revision when the revision touches a function the scenario exercises.
+For each configuration the explorer visits the interleavings; every distinct breach keeps its
+shortest counterexample. The base (pre-images) runs too, so each violation is classified
+pre-existing, introduced or fixed; base results are cached by content in a :class:`SimCache`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .._config import SimulatorConfig
+from ..model import FunctionImage, SimConfig, SimVerdict, Status, TouchedFunction, Violation
+from ._errors import NotAnalysed
+from .explore import Budget, Exploration, System, explore
+from .interp import Program, SourceLookup
+from .model.state import ModelOptions
+from .properties import Breach, judge
+from .scenario import Scenario, load_scenarios
+from .system import RawStep, RunPlan, SimSystem
+from .trace import symbols_of, trace_steps
+
+__all__ = ["CellResult", "SimCache", "SimulationResult", "configurations", "model_options",
+           "run_cell", "simulate_revision"]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    revision: tuple[SimVerdict, ...]
+    """Statuses introduced / pre-existing, plus FIXED violations (in the base, gone here)."""
+    base: tuple[SimVerdict, ...]
+    """The base's own verdicts (violations with status PRE_EXISTING)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CellResult:
+    """One scenario x configuration explored: the verdict plus what the benchmark reports."""
+
+    verdict: SimVerdict
+    exploration: Exploration | None
+    final_states: int
+
+
+@dataclass(slots=True)
+class SimCache:
+    """Results keyed by content (sources, scenario file, configuration, kconfig, model switches).
+
+    Pass one instance to every :func:`simulate_revision` call of a review, so revisions that
+    share a base simulate it once.
+    """
+
+    cells: dict[tuple[object, ...], CellResult] = field(default_factory=dict)
+    hits: int = 0
+
+
+def configurations(orders: Sequence[int]) -> tuple[SimConfig, ...]:
+    """order x compound x kmem; an order-0 block is never compound (§3)."""
+    return tuple(SimConfig(order=o, compound=c, kmem=k) for o in orders for c in (False, True)
+                 for k in (False, True) if not (o == 0 and c))
+
+
+def model_options(kconfig: Mapping[str, bool | int | str], *, split_hoists_head_load: bool = False) -> ModelOptions:
+    def on(name: str, default: bool) -> bool:
+        v = kconfig.get(name, default)
+        return v not in ("", "n") if isinstance(v, str) else bool(v)
+
+    return ModelOptions(debug_vm=on("CONFIG_DEBUG_VM", False), memcg=on("CONFIG_MEMCG", True),
+                        memcg_kmem=on("CONFIG_MEMCG_KMEM", True),
+                        split_hoists_head_load=split_hoists_head_load)
+
+
+def _images_digest(images: Mapping[str, FunctionImage]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(images):
+        im = images[name]
+        h.update(f"{name}\0{im.path}\0{im.start_line}\0{im.complete}\0{im.source}\0".encode())
+    return h.hexdigest()
+
+
+def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: ModelOptions,
+             budget: Budget, *, revision_id: str, touched: frozenset[str], reduction: bool = True) -> CellResult:
+    """Explore one scenario x configuration and turn the breaches into a verdict."""
+    try:
+        setup = program.compile_image(scenario.setup.image, scenario.setup.image.name) if scenario.setup else None
+        threads = tuple((t.name, program.compile_image(t.image, t.image.name)) for t in scenario.threads)
+    except NotAnalysed as exc:
+        return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
+    plan = RunPlan(config=config, options=options, setup=setup, threads=threads)
+    shortest: dict[tuple[str, str], _Found] = {}
+    finals: set[object] = set()
+    called: set[str] = set()
+
+    def factory() -> System:
+        return SimSystem(plan)
+
+    def on_execution(system: System, schedule: tuple[int, ...]) -> None:
+        assert isinstance(system, SimSystem)
+        breaches = judge(system)
+        finals.add(system.state.summary())
+        called.update(system.called)
+        for b in breaches:
+            key = (b.property, b.detail)
+            length = len(system.trace)
+            if key not in shortest or length < shortest[key][0]:
+                shortest[key] = (length, b, list(system.trace), system.names, system.functions())
+
+    try:
+        exploration = explore(factory, on_execution, budget, reduction=reduction)
+    except NotAnalysed as exc:
+        return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
+    violations = [_violation(b, raw, names, fns) for _, b, raw, names, fns in sorted(shortest.values(), key=_order)]
+    if not exploration.complete and exploration.stopped_by != "steps":
+        violations.append(Violation("budget-exceeded", Status.INTRODUCED, (),
+                                    f"search stopped by the {exploration.stopped_by} budget after "
+                                    f"{exploration.executions} executions"))
+    exercised = tuple(sorted(called & touched))
+    verdict = SimVerdict(revision_id=revision_id, scenario=scenario.name, config=config,
+                         outcome="violation" if violations else "clean", executions=exploration.executions,
+                         violations=tuple(violations), functions=exercised)
+    return CellResult(verdict, exploration, len(finals))
+
+
+_Found = tuple[int, Breach, list[RawStep], tuple[str, ...], tuple[str, ...]]
+"""(trace length, breach, trace, thread names, functions entered) of a breach's shortest execution."""
+
+
+def _order(item: _Found) -> tuple[str, int, str]:
+    return (item[1].property, item[0], item[1].detail)
+
+
+def _violation(b: Breach, raw: list[RawStep], names: Sequence[str], functions: tuple[str, ...]) -> Violation:
+    steps = trace_steps(raw, names)
+    return Violation(property=b.property, status=Status.INTRODUCED, pages=b.pages, detail=b.detail,
+                     trace=steps, functions=functions, symbols=symbols_of(steps, b.symbols))
+
+
+def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *, base_id: str,
+                      post_lookup: SourceLookup | None, pre_lookup: SourceLookup | None,
+                      config: SimulatorConfig, kconfig: Mapping[str, bool | int | str],
+                      scenario_dirs: Sequence[Path] = (), cache: SimCache | None = None,
+                      split_hoists_head_load: bool = False) -> SimulationResult:
+    """Simulate a revision and its base on every scenario that exercises a function it touches."""
+    if not config.enabled:
+        return SimulationResult((), ())
+    cache = cache if cache is not None else SimCache()
+    scenarios = load_scenarios(tuple(config.scenario_dirs) + tuple(scenario_dirs))
+    touched = frozenset(f.name for f in functions)
+    post = {f.name: f.post for f in functions if f.post is not None}
+    pre = {f.name: f.pre for f in functions if f.pre is not None}
+    options = model_options(kconfig, split_hoists_head_load=split_hoists_head_load)
+    budget = Budget(config.max_executions, config.max_steps, config.max_seconds)
+    post_program = Program(post, kconfig=kconfig, lookup=post_lookup, debug_vm=options.debug_vm)
+    pre_program = Program(pre, kconfig=kconfig, lookup=pre_lookup, debug_vm=options.debug_vm)
+    kkey = tuple(sorted((k, str(v)) for k, v in kconfig.items()))
+    revision: list[SimVerdict] = []
+    base: list[SimVerdict] = []
+    for scenario in scenarios:
+        if not touched & set(scenario.exercises):
+            continue
+        for cfg in configurations(config.orders):
+            key = (base_id, _images_digest(pre), scenario.digest, cfg, kkey, options, budget)
+            cell = cache.cells.get(key)
+            if cell is None:
+                cell = run_cell(pre_program, scenario, cfg, options, budget, revision_id=base_id, touched=touched)
+                cache.cells[key] = cell
+            else:
+                cache.hits += 1
+            base_verdict = _as_status(cell.verdict, Status.PRE_EXISTING)
+            mine = run_cell(post_program, scenario, cfg, options, budget, revision_id=revision_id,
+                            touched=touched).verdict
+            base.append(base_verdict)
+            revision.append(classify(mine, base_verdict))
+    return SimulationResult(tuple(revision), tuple(base))
+
+
+def _as_status(verdict: SimVerdict, status: Status) -> SimVerdict:
+    return replace(verdict, violations=tuple(replace(v, status=status) for v in verdict.violations))
+
+
+def classify(mine: SimVerdict, base: SimVerdict) -> SimVerdict:
+    """Pre-existing: the same property in the same cell on the base; fixed: only on the base."""
+    if mine.outcome == "not-analysed":
+        return mine
+    base_props = {v.property for v in base.violations} if base.outcome != "not-analysed" else set()
+    mine_props = {v.property for v in mine.violations}
+    out = [replace(v, status=Status.PRE_EXISTING if v.property in base_props else Status.INTRODUCED)
+           for v in mine.violations]
+    fixed_seen: set[str] = set()
+    for v in base.violations:
+        if v.property not in mine_props and v.property not in fixed_seen:
+            fixed_seen.add(v.property)
+            out.append(replace(v, status=Status.FIXED))
+    live = any(v.status is not Status.FIXED for v in out)
+    return replace(mine, violations=tuple(out), outcome="violation" if live else "clean")

@@ -1,0 +1,147 @@
+"""One execution of a scenario under one configuration, as the explorer's ``System``.
+
+Threads are generators that stop right before each shared access; :meth:`SimSystem.step`
+resumes one until its next stop, so a step is exactly one atomic access (plus the thread-local
+work after it). Every step is recorded for the counterexample trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..model import SimConfig
+from ._errors import NotAnalysed
+from .explore import Access
+from .interp import CFunction
+from .model.free import drain_pcp
+from .model.put import allocate
+from .model.state import Cpu, Gen, KernelState, ModelOptions, PagePtr
+
+__all__ = ["HARNESS_CPU", "RawStep", "RunPlan", "SimSystem"]
+
+HARNESS_CPU = -1
+"""The cpu of steps the harness runs after the threads (the pcp drain)."""
+
+
+RawStep = tuple[int, tuple[str, int, str], str, str]
+"""(cpu, (file, line, source), innermost function, effect) of one recorded step."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """Everything that builds an execution: compiled snippets, configuration, model switches."""
+
+    config: SimConfig
+    options: ModelOptions
+    setup: CFunction | None
+    threads: tuple[tuple[str, CFunction], ...]
+
+
+@dataclass(slots=True)
+class _Thread:
+    cpu: Cpu
+    gen: Gen
+    done: bool = False
+    next_loc: tuple[str, int, str] = ("", 0, "")
+    next_fn: str = ""
+
+
+def _resume(cpu: Cpu, gen: Gen) -> bool:
+    """Run to the thread's next stop; False when it finished. Python errors become NotAnalysed."""
+    try:
+        next(gen)
+    except StopIteration:
+        return False
+    except (TypeError, ArithmeticError, ValueError, AttributeError) as exc:
+        raise NotAnalysed(f"cannot evaluate ({exc}) at {cpu.loc[0]}:{cpu.loc[1]}") from exc
+    return True
+
+
+def run_to_end(cpu: Cpu, gen: Gen) -> None:
+    while _resume(cpu, gen):
+        pass
+
+
+class SimSystem:
+    """A fresh allocation, the setup snippet run, and one generator per scenario thread."""
+
+    def __init__(self, plan: RunPlan) -> None:
+        cfg = plan.config
+        self.state = KernelState.empty(1 << cfg.order, plan.options)
+        allocate(self.state, cfg.order, compound=cfg.compound, kmem=cfg.kmem)
+        args: list[Any] = [PagePtr(0), cfg.order]
+        if plan.setup is not None:
+            setup_cpu = Cpu(HARNESS_CPU, "setup", self.state)
+            run_to_end(setup_cpu, plan.setup(setup_cpu, list(args)))
+        self.trace: list[RawStep] = []
+        self.threads: list[_Thread] = []
+        self.names = tuple(name for name, _ in plan.threads)
+        for tid, (name, fn) in enumerate(plan.threads):
+            cpu = Cpu(tid, name, self.state)
+            th = _Thread(cpu, fn(cpu, list(args)))
+            th.done = not _resume(cpu, th.gen)  # thread-local prologue up to the first access
+            cpu.pending.clear()
+            th.next_loc, th.next_fn = cpu.loc, cpu.stack[-1] if cpu.stack else ""
+            self.threads.append(th)
+        self.drained = False
+        self.harness_entered: dict[str, None] = {}
+
+    # ---- the explorer's System protocol
+    def runnable(self) -> Sequence[int]:
+        return [tid for tid, th in enumerate(self.threads) if not th.done]
+
+    def step(self, tid: int) -> frozenset[Access]:
+        th = self.threads[tid]
+        cpu = th.cpu
+        loc, fn = th.next_loc, th.next_fn
+        th.done = not _resume(cpu, th.gen)
+        stack = cpu.stack
+        th.next_loc, th.next_fn = cpu.loc, stack[-1] if stack else ""
+        accesses = frozenset(cpu.pending)
+        cpu.pending.clear()
+        effects = cpu.effects
+        if effects:
+            self.trace.append((tid, loc, fn, "; ".join(effects)))
+            effects.clear()
+        return accesses
+
+    def state_key(self) -> Hashable:
+        raise NotImplementedError("thread continuations are generators; the explorer uses DPOR")
+
+    # ---- after the threads
+    def finished(self) -> bool:
+        return all(th.done for th in self.threads)
+
+    def drain(self) -> None:
+        """Drain the pcp lists to buddy, where the deferred order-0 head checks run (§4.5)."""
+        if self.drained:
+            return
+        self.drained = True
+        cpu = Cpu(HARNESS_CPU, "pcp drain", self.state)
+        cpu.loc = ("(harness)", 0, "drain pcp lists: free_pcppages_bulk()")
+        gen = drain_pcp(cpu)
+        while True:
+            fn = cpu.stack[-1] if cpu.stack else "free_pcppages_bulk"
+            more = _resume(cpu, gen)
+            if cpu.effects:
+                self.trace.append((HARNESS_CPU, cpu.loc, fn, "; ".join(cpu.effects)))
+            cpu.effects.clear()
+            cpu.pending.clear()
+            if not more:
+                break
+        self.harness_entered = cpu.entered
+
+    def functions(self) -> tuple[str, ...]:
+        """Every C function and primitive the execution entered (scenario wrappers excluded)."""
+        seen: dict[str, None] = {}
+        for th in self.threads:
+            seen.update(th.cpu.entered)
+        seen.update(self.harness_entered)
+        return tuple(n for n in seen if not n.startswith("__scenario_"))
+
+    @property
+    def called(self) -> frozenset[str]:
+        return frozenset(name for th in self.threads for name in th.cpu.called)
+

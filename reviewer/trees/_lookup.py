@@ -1,0 +1,65 @@
+"""Find a callee's definition in a tree commit, for the simulator to execute what it does not model."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..model import FunctionImage
+from ._functions import find_functions, function_at, function_named
+from ._git import Git, open_repo
+
+__all__ = ["SourceLookup"]
+
+_IDENT = re.compile(r"^[A-Za-z_]\w*$")
+
+
+class SourceLookup:
+    """``lookup(name)``: the function's source in one commit (``git grep`` then parse).
+
+    Results are memoised per instance (one lookup serves one tree commit).
+    """
+
+    def __init__(self, repo_path: Path, commit: str) -> None:
+        self._git: Git = open_repo(repo_path)
+        self._commit = commit
+        self._found: dict[str, FunctionImage | None] = {}
+
+    def lookup(self, name: str) -> FunctionImage | None:
+        if name not in self._found:
+            self._found[name] = self._search(name) if _IDENT.match(name) else None
+        return self._found[name]
+
+    def _search(self, name: str) -> FunctionImage | None:
+        # A definition starts at column 0 (kernel style) and its line does not end with ';'.
+        pattern = rf"^[A-Za-z_].*\b{name}[[:space:]]*\("
+        result = self._git.run(
+            ["grep", "-n", "-E", "-e", pattern, self._commit, "--", "*.c", "*.h"], check=False
+        )
+        if result.returncode not in (0, 1):
+            return None
+        for hit in result.stdout.decode(errors="replace").splitlines():
+            _, path, line_no, text = hit.split(":", 3)
+            if text.rstrip().endswith(";"):
+                continue
+            blob = self._git.blob(f"{self._commit}:{path}")
+            if blob is None:
+                continue
+            source = blob.decode(errors="replace")
+            lines = source.split("\n")
+            functions = find_functions(source, path)
+            span = function_named(functions, name)
+            if span is None:
+                # tree-sitter lost it: scan braces from the line after the signature.
+                span = function_at([], lines, int(line_no) + 1, path)
+                if span is None or span.name != name:
+                    continue
+            return FunctionImage(
+                name=name,
+                path=path,
+                start_line=span.start_line,
+                end_line=span.end_line,
+                source=span.source(lines),
+                problems=span.problems,
+            )
+        return None

@@ -1,0 +1,215 @@
+"""Apply revisions to a kernel tree (or a synthetic base) and keep them under private refs.
+
+Each applied revision becomes a commit under ``refs/reviewer/<thread-key>/<revision-id>``; its
+author and dates are the revision's and the committer is fixed, so re-running gives the same
+commit ids. Nothing else of the repository changes: no work tree, index, HEAD, branch or stash.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import git as gitpython
+
+from .._errors import TreeError
+from ..model import AppliedRevision, ApplyError, Revision, TouchedFunction
+from ..revisions import file_diffs, patch_text, range_diff_summary
+from ._apply import apply_to_base
+from ._base import find_base
+from ._git import Git, open_repo, ref_component
+from ._synthetic import KnownLines, build_synthetic_base
+from ._touched import touched_functions
+
+__all__ = ["apply_all", "apply_revision", "apply_synthetic", "revision_ref", "scratch_repo"]
+
+
+def revision_ref(thread_key: str, revision_id: str) -> str:
+    return f"refs/reviewer/{ref_component(thread_key)}/{ref_component(revision_id)}"
+
+
+def _commit(git: Git, revision: Revision, tree: str, parent: str) -> str:
+    stamp = (
+        f"{int(revision.date.timestamp())} {revision.date:%z}"
+        if revision.date.tzinfo
+        else str(int(revision.date.timestamp()))
+    )
+    name = revision.author.name or revision.author.email or "unknown"
+    env = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": revision.author.email or "unknown@invalid",
+        "GIT_AUTHOR_DATE": stamp,
+        "GIT_COMMITTER_NAME": "reviewer",
+        "GIT_COMMITTER_EMAIL": "reviewer@localhost",
+        "GIT_COMMITTER_DATE": stamp,
+    }
+    message = f"{revision.title}\n\n{revision.commit_message}\n".replace("\n\n\n", "\n\n")
+    # --no-gpg-sign: a user's commit.gpgSign must not prompt for a key for private commits.
+    return git.with_env(**env).out(
+        "commit-tree", "--no-gpg-sign", tree, "-p", parent, input=message.encode()
+    )
+
+
+def _apply_and_record(
+    git: Git,
+    revision: Revision,
+    start: AppliedRevision,
+    thread_key: str,
+    three_way: bool,
+    known_pre: KnownLines | None = None,
+) -> AppliedRevision:
+    """Apply onto ``start.base``; commit, ref and touched functions when it applies."""
+    files = file_diffs(revision)
+    start = replace(start, files=tuple(f.path for f in files))
+    outcome = apply_to_base(git, start.base, files, patch_text(revision), three_way=three_way)
+    if isinstance(outcome, ApplyError):
+        return replace(start, error=outcome)
+    commit = _commit(git, revision, outcome.tree, start.base)
+    ref = revision_ref(thread_key, revision.id)
+    git.run(["update-ref", ref, commit])
+    known_post = None
+    if known_pre is not None:
+        # A synthetic base applies exactly: the post-image lines are the hunks' new lines.
+        known_post = {
+            f.new_path: frozenset(n for h in f.hunks for n, _ in h.new_lines)
+            for f in files
+            if f.new_path
+        }
+    functions = touched_functions(
+        git, start.base, commit, files, outcome.offsets, known_pre, known_post
+    )
+    return replace(
+        start,
+        applied=True,
+        commit=commit,
+        ref=ref,
+        offsets=outcome.offsets,
+        functions=functions,
+        apply_options=outcome.options,
+    )
+
+
+def apply_revision(
+    revision: Revision, repo_path: Path, *, thread_key: str, branch: str = "HEAD"
+) -> AppliedRevision:
+    """Apply onto the base found in ``repo_path``; a failure is reported in ``error``."""
+    git = open_repo(repo_path)
+    base = find_base(git, revision.base_hints, branch)
+    start = AppliedRevision(
+        revision_id=revision.id,
+        applied=False,
+        base=base.commit,
+        base_how=base.how,
+        repo_path=str(repo_path),
+    )
+    return _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
+
+
+def scratch_repo(path: Path) -> Path:
+    """A private bare repository at ``path`` for synthetic bases (created when missing)."""
+    if not (path / "HEAD").is_file():
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            gitpython.Repo.init(path, bare=True)
+        except gitpython.GitCommandError as exc:
+            raise TreeError(
+                f"{path}: cannot create a scratch repository: {exc.stderr.strip()}"
+            ) from exc
+    return path
+
+
+def apply_synthetic(revision: Revision, repo_path: Path, *, thread_key: str) -> AppliedRevision:
+    """Apply onto a base built from the revision's own pre-images in ``repo_path``."""
+    git = open_repo(scratch_repo(repo_path))
+    base, known_pre = build_synthetic_base(git, file_diffs(revision))
+    start = AppliedRevision(
+        revision_id=revision.id,
+        applied=False,
+        base=base,
+        base_how="synthetic",
+        synthetic=True,
+        repo_path=str(repo_path),
+    )
+    return _apply_and_record(git, revision, start, thread_key, False, known_pre)
+
+
+def _changed_functions(old: Sequence[TouchedFunction], new: Sequence[TouchedFunction]) -> list[str]:
+    before = {f.name: f.post.source if f.post else None for f in old}
+    after = {f.name: f.post.source if f.post else None for f in new}
+    return sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+
+
+def _with_range_diffs(
+    revisions: Sequence[Revision], applied: list[AppliedRevision]
+) -> tuple[AppliedRevision, ...]:
+    by_id = {r.id: (r, a) for r, a in zip(revisions, applied, strict=True)}
+    out = []
+    for revision, result in zip(revisions, applied, strict=True):
+        prev = by_id.get(revision.supersedes or "")
+        if prev is None:
+            out.append(result)
+            continue
+        old_rev, old_result = prev
+        same_repo = (
+            old_result.applied and result.applied and old_result.repo_path == result.repo_path
+        )
+        summary = range_diff_summary(
+            old_rev,
+            revision,
+            repo=Path(result.repo_path) if same_repo and result.repo_path else None,
+            old_commit=old_result.commit if same_repo else None,
+            new_commit=result.commit if same_repo else None,
+            functions=_changed_functions(old_result.functions, result.functions),
+        )
+        out.append(replace(result, range_diff=summary))
+    return tuple(out)
+
+
+def _failed(revision: Revision, exc: TreeError, how: str) -> AppliedRevision:
+    return AppliedRevision(
+        revision_id=revision.id,
+        applied=False,
+        base="",
+        base_how=how,
+        error=ApplyError("", None, str(exc)),
+    )
+
+
+def apply_all(
+    revisions: Sequence[Revision],
+    repo_path: Path | None,
+    *,
+    thread_key: str,
+    branch: str = "HEAD",
+    scratch: Path | None = None,
+) -> tuple[AppliedRevision, ...]:
+    """Apply every revision; one that fails does not stop the others.
+
+    With no tree, or when the tree does not hold the blobs a revision names and it does not
+    apply to the branch, the revision is applied to a synthetic base in ``scratch`` (default: a
+    per-thread bare repository under the system temporary directory).
+    """
+    scratch_path = scratch or Path(tempfile.gettempdir()) / "reviewer-synthetic" / ref_component(
+        thread_key
+    )
+    results: list[AppliedRevision] = []
+    for revision in revisions:
+        result: AppliedRevision | None = None
+        if repo_path is not None:
+            try:
+                result = apply_revision(revision, repo_path, thread_key=thread_key, branch=branch)
+            except TreeError as exc:
+                result = _failed(revision, exc, f"branch {branch}")
+            names_missing_blobs = bool(revision.base_hints.blobs) and result.base_how.startswith(
+                "branch"
+            )
+            if result.applied or not names_missing_blobs:
+                results.append(result)
+                continue
+        try:
+            results.append(apply_synthetic(revision, scratch_path, thread_key=thread_key))
+        except TreeError as exc:
+            results.append(result or _failed(revision, exc, "synthetic"))
+    return _with_range_diffs(revisions, results)

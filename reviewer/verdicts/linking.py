@@ -1,0 +1,230 @@
+"""Attach verdicts to the comments they confirm or refute, and follow them across revisions.
+
+A verdict of the comment's anchored revision is linked when
+
+* the comment names what it is about: the property or the scenario in the words of
+  :mod:`.vocabulary` ("doubly free", "multiple references"), or a field, flag or function
+  that only few of the revision's violations involve (``mem_cgroup_uncharge``; not
+  ``PageHead``, which every trace of ``__free_pages`` reads);
+* a finding's evidence line is quoted right above the comment (a ``Fixes:`` trailer), the
+  comment names the check's subject, or the finding sits on the quoted line;
+* the comment sits beside a diff proposed in its own message (the violations it introduces).
+
+A trace passing within ``NEAR`` lines of the quoted line the comment sits under ("trace passes
+mm/page_alloc.c:5148 quoted above") is recorded as further evidence, but does not link on its
+own: every trace of a small function passes every line of it. Words naming a configuration
+("compound page", "non-compound") keep only the configurations that match. Each link records
+why it was made; verdicts with none of these reasons are not attached.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..model import (
+    Comment,
+    CommentLink,
+    CommentReview,
+    Finding,
+    RevisionKind,
+    RevisionReview,
+    SimConfig,
+    SimVerdict,
+    Status,
+    Thread,
+    Violation,
+)
+from ._diffindex import normalise
+from .addressed import addressed
+from .comments import split_comments
+from .vocabulary import check_words, config_words, property_words, scenario_words
+
+__all__ = ["NEAR", "link_comments", "link_comment"]
+
+BUDGET_EXCEEDED = "budget-exceeded"
+NEAR = 3
+"""Lines either side of the anchored line a trace step or finding may be and still count."""
+_RIGHT_ABOVE = 3
+"""Quoted lines (from the bottom) that count as "right above" for evidence matching."""
+
+
+def link_comments(thread: Thread, revision_reviews: Sequence[RevisionReview]) -> tuple[CommentReview, ...]:
+    """Every comment of ``thread`` with the verdicts it is about and whether later revisions fixed them."""
+    comments = split_comments(thread, [rr.revision for rr in revision_reviews])
+    by_id = {rr.revision.id: rr for rr in revision_reviews}
+    out = []
+    for comment in comments:
+        rr = by_id.get(comment.anchor_revision or "")
+        links = link_comment(comment, rr) if rr is not None else ()
+        out.append(CommentReview(comment, links, addressed(comment, links, revision_reviews, thread)))
+    return tuple(out)
+
+
+def _same_path(a: str, b: str) -> bool:
+    a, b = a.removeprefix("b/").removeprefix("a/"), b.removeprefix("b/").removeprefix("a/")
+    return a == b or a.endswith("/" + b) or b.endswith("/" + a)
+
+
+def _anchor_line_in_tree(comment: Comment, rr: RevisionReview) -> int | None:
+    """The anchored line as the applied tree numbers it (the posted hunk may have applied offset)."""
+    if comment.anchor_line is None or comment.anchor_file is None:
+        return None
+    line = comment.anchor_line
+    if rr.applied is not None:
+        offsets = [o.offset for o in rr.applied.offsets if _same_path(o.path, comment.anchor_file)]
+        if len(set(offsets)) == 1:
+            line += offsets[0]
+    return line
+
+
+def _names_in(text: str, names: Sequence[str]) -> list[str]:
+    found = []
+    for name in dict.fromkeys(n for n in names if n):
+        # "compound" must not match inside "non-compound"
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
+            found.append(name)
+    return found
+
+
+def _own_proposal(comment: Comment, rr: RevisionReview) -> bool:
+    return (
+        rr.revision.message_id == comment.message_id
+        and rr.revision.kind in (RevisionKind.SKETCH, RevisionKind.INLINE)
+        and not comment.quoted
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One property violated in one scenario of a revision, over every configuration."""
+
+    scenario: str
+    property: str
+    members: tuple[tuple[SimVerdict, Violation], ...]
+    symbols: frozenset[str]
+
+
+def _groups(rr: RevisionReview) -> list[_Group]:
+    found: dict[tuple[str, str], list[tuple[SimVerdict, Violation]]] = {}
+    for verdict in rr.sim_verdicts:
+        for violation in verdict.violations:
+            # an exhausted search budget says nothing about the code a comment discusses
+            if violation.status is not Status.FIXED and violation.property != BUDGET_EXCEEDED:
+                found.setdefault((verdict.scenario, violation.property), []).append((verdict, violation))
+    return [
+        _Group(scenario, prop, tuple(members), frozenset(n for _, v in members for n in v.symbols))
+        for (scenario, prop), members in found.items()
+    ]
+
+
+def _telling_symbols(groups: Sequence[_Group]) -> dict[tuple[str, str], frozenset[str]]:
+    """Per group, the symbols few other groups share: every violation of a revision involves
+    ``PageHead`` and ``refcount``, only the charge leak involves ``mem_cgroup_uncharge``."""
+    limit = max(1, len(groups) // 3)
+    count: dict[str, int] = {}
+    for g in groups:
+        for name in g.symbols:
+            count[name] = count.get(name, 0) + 1
+    return {(g.scenario, g.property): frozenset(n for n in g.symbols if count[n] <= limit) for g in groups}
+
+
+def _config_fits(config: SimConfig, wanted: dict[str, bool]) -> bool:
+    return all(getattr(config, key) == value for key, value in wanted.items())
+
+
+def _passes_anchor(comment: Comment, rr: RevisionReview, violation: Violation) -> str | None:
+    line = _anchor_line_in_tree(comment, rr)
+    if not comment.quoted or line is None or comment.anchor_file is None:
+        return None
+    for step in violation.trace:
+        if _same_path(step.file, comment.anchor_file) and abs(step.line - line) <= NEAR:
+            return f"trace passes {step.file}:{step.line} quoted above"
+    return None
+
+
+def _sim_links(comment: Comment, rr: RevisionReview) -> list[CommentLink]:
+    groups = _groups(rr)
+    telling = _telling_symbols(groups)
+    text = comment.text
+    words = property_words(text)
+    scenes = scenario_words(text)
+    topics = scenario_words(text, topic_only=True)
+    wanted = config_words(text)
+    own = _own_proposal(comment, rr)
+    ranked: list[tuple[int, CommentLink]] = []
+    for g in groups:
+        reasons: list[str] = []
+        score = 0
+        in_scene = not scenes or any(fragment in g.scenario for fragment in scenes)
+        said = next((said for fragment, said in topics.items() if fragment in g.scenario), None)
+        if said is not None:
+            reasons.append(f"comment says \"{said}\" (scenario {g.scenario})")
+            score += 1
+        # a comment that names the scenario it is about speaks of that scenario's problems only
+        if g.property in words and in_scene:
+            reasons.append(f"comment says \"{words[g.property]}\" ({g.property})")
+            score += 2
+        names = _names_in(text, sorted(telling[(g.scenario, g.property)]))
+        if names and in_scene:
+            reasons.append("comment names " + ", ".join(names))
+            score += 1
+        introduced = [m for m in g.members if m[1].status is Status.INTRODUCED]
+        if own and introduced:
+            reasons.append(f"introduced by {rr.revision.label}, proposed in this message")
+            score += 1
+        if not reasons:
+            continue
+        only_own = own and score == 1 and not names and said is None and g.property not in words
+        seen: set[SimConfig] = set()
+        for verdict, violation in introduced if only_own else g.members:
+            if verdict.config in seen or not _config_fits(verdict.config, wanted):
+                continue
+            seen.add(verdict.config)
+            where = _passes_anchor(comment, rr, violation)
+            why = "; ".join([where, *reasons] if where else reasons)
+            link = CommentLink(rr.revision.id, "simulator", g.property, why, g.scenario, verdict.config)
+            ranked.append((score + (2 if where else 0), link))
+    # strongest evidence first: the views show the first link's trace beside the comment
+    return [link for _, link in sorted(ranked, key=lambda pair: -pair[0])]
+
+
+def _check_reasons(comment: Comment, rr: RevisionReview, finding: Finding) -> list[str]:
+    reasons: list[str] = []
+    line = _anchor_line_in_tree(comment, rr)
+    if (
+        comment.quoted
+        and line is not None
+        and comment.anchor_file is not None
+        and _same_path(finding.file, comment.anchor_file)
+        and abs(finding.line - line) <= NEAR
+    ):
+        reasons.append(f"finding at {finding.file}:{finding.line} quoted above")
+    above = [normalise(q.lstrip("> \t")) for q in comment.quoted.split("\n") if q.strip(" >\t")]
+    above = above[-_RIGHT_ABOVE:]
+    for evidence in finding.evidence:
+        ev = normalise(evidence)
+        if len(ev) >= 8 and any(ev in q or (len(q) >= 8 and q in ev) for q in above):
+            reasons.append(f"quoted above: \"{ev[:70]}\"")
+            break
+    for fragment, said in check_words(comment.text).items():
+        if fragment in finding.check.lower():
+            reasons.append(f"comment says \"{said}\" ({finding.check})")
+            break
+    names = _names_in(comment.text, finding.symbols)
+    if len(names) >= 2:
+        reasons.append("comment names " + ", ".join(names))
+    return reasons
+
+
+def link_comment(comment: Comment, rr: RevisionReview) -> tuple[CommentLink, ...]:
+    """The links from ``comment`` to the verdicts of its anchored revision ``rr``."""
+    links = _sim_links(comment, rr)
+    for finding in rr.findings:
+        if finding.status is Status.FIXED:
+            continue
+        reasons = _check_reasons(comment, rr, finding)
+        if reasons:
+            links.append(CommentLink(rr.revision.id, "check", finding.check, "; ".join(reasons)))
+    return tuple(dict.fromkeys(links))

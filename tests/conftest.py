@@ -1,0 +1,8 @@
+"""Shared pytest set-up: each area registers its fixture plugin module here (one entry each)."""
+
+pytest_plugins = [
+    "_lore_server",
+    "_thread_corpus",
+    "_verdict_values",
+    "_revision_threads",
+]
