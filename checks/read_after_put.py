@@ -117,6 +117,33 @@ def _first_var(call: tree_sitter.Node) -> str | None:
     return None
 
 
+def _assigned_var(node: tree_sitter.Node, fn: FunctionContext) -> str | None:
+    """The plain variable a ``v = ...`` assignment or ``T *v = ...`` declarator (re)binds."""
+    if node.type == "assignment_expression":
+        target = node.child_by_field_name("left")
+    elif node.type == "init_declarator":
+        target = node.child_by_field_name("declarator")
+        while target is not None and target.type == "pointer_declarator":
+            target = target.child_by_field_name("declarator")
+    else:
+        return None
+    return fn.text(target) if target is not None and target.type == "identifier" else None
+
+
+def _declared_names(block: tree_sitter.Node, fn: FunctionContext) -> set[str]:
+    names = set()
+    for decl in (c for c in block.named_children if c.type == "declaration"):
+        for target in decl.children_by_field_name("declarator"):
+            while target.type in ("init_declarator", "pointer_declarator", "array_declarator"):
+                inner = target.child_by_field_name("declarator")
+                if inner is None:
+                    break
+                target = inner
+            if target.type == "identifier":
+                names.add(fn.text(target))
+    return names
+
+
 def _strip(node: tree_sitter.Node) -> tree_sitter.Node:
     """Drop parentheses and likely()/unlikely() around a condition."""
     while True:
@@ -168,8 +195,14 @@ class _Walker:
         """Apply the reads and puts inside an expression, in evaluation (end-position) order."""
         if state is None:
             return None
-        events = [n for n in walk(node) if n.type in ("call_expression", "field_expression")]
+        kinds = ("call_expression", "field_expression", "assignment_expression", "init_declarator")
+        events = [n for n in walk(node) if n.type in kinds]
         for n in sorted(events, key=lambda n: n.end_byte):
+            assigned = _assigned_var(n, self.fn)
+            if assigned is not None:
+                # ``page = next;``: the name now holds another page, whatever happened to the old one.
+                state = {k: v for k, v in state.items() if k != assigned}
+                continue
             name = call_name(n)
             if name in _TESTING_PUTS or name in _PLAIN_PUTS:
                 var = _first_var(n)
@@ -226,9 +259,15 @@ class _Walker:
         if state is None:
             return None
         if kind in ("compound_statement", "case_statement"):
+            entry = state
             for child in node.named_children:
                 state = self.run(child, state)
-            return state
+            # Names this block declares shadow the outer ones only inside it.
+            shadowed = _declared_names(node, self.fn)
+            if state is None or not shadowed:
+                return state
+            return {k: v for k, v in state.items() if k not in shadowed} | {
+                k: v for k, v in entry.items() if k in shadowed}
         if kind in ("preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif"):
             # The block may be configured out: the path around it stays possible.
             inner: _State = state

@@ -34,6 +34,7 @@ __all__ = [
     "read_file",
     "read_maildir",
     "split_mbox",
+    "synthetic_message_id",
     "text_body",
     "write_mboxrd",
 ]
@@ -161,16 +162,24 @@ def message_id_of(raw: bytes) -> str | None:
 def ensure_message_id(raw: bytes) -> tuple[str, bytes]:
     """The message's id and bytes; a message without one gets a stable synthetic id.
 
-    The synthetic id is ``<sha256 of the line-end-normalised message, 16 hex>@``
-    :data:`SYNTHETIC_MSGID_DOMAIN`, added as a ``Message-ID:`` header on top, so the same
-    message always gets the same id and every later stage can refer to it.
+    The synthetic id (:func:`synthetic_message_id`) is added as a ``Message-ID:`` header on
+    top, so the same message always gets the same id and every later stage can refer to it.
     """
     msgid = message_id_of(raw)
     if msgid is not None:
         return msgid, raw
-    norm = normalise_line_ends(raw)
-    synthetic = f"{hashlib.sha256(norm).hexdigest()[:16]}@{SYNTHETIC_MSGID_DOMAIN}"
-    return synthetic, f"Message-ID: <{synthetic}>\n".encode() + norm
+    synthetic = synthetic_message_id(raw)
+    return synthetic, f"Message-ID: <{synthetic}>\n".encode() + normalise_line_ends(raw)
+
+
+def synthetic_message_id(raw: bytes) -> str:
+    """The stable id (no angle brackets) of a message that has none.
+
+    ``<sha256 of the line-end-normalised bytes, 16 hex>@`` :data:`SYNTHETIC_MSGID_DOMAIN`:
+    retrieval and the thread model both call this, so the same id-less message gets the same
+    id whichever path it took (and CRLF copies of it too).
+    """
+    return f"{hashlib.sha256(normalise_line_ends(raw)).hexdigest()[:16]}@{SYNTHETIC_MSGID_DOMAIN}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from ._input import SourceKind, ThreadSource
 from ._mbox import mail_headers, split_mbox, text_body
 from ._retrieve import Progress, RawThread, fetch_thread, lore_server
 from .model import Address, OtherVersion, Subject
+from .thread import parse_subject
 
 __all__ = [
     "VersionHints",
@@ -40,8 +41,6 @@ __all__ = [
 
 _URL = re.compile(r"https?://[^\s<>\"')\]]+")
 _CHANGE_ID = re.compile(r"^\s*change-id:\s*(\S+)\s*$", re.I | re.M)
-_REPLY = re.compile(r"^\s*(?:re|aw|fwd?|sv)\s*:\s*", re.I)
-_BRACKET = re.compile(r"^\s*\[([^\]]*)\]\s*")
 _VERSION_LINE = re.compile(
     r"\b(?:v\d+|version|previous|changes|changelog|resend|posting|earlier|older)\b", re.I)
 _FOUND_RANK = {"link": 0, "change-id": 1, "subject": 2}
@@ -91,30 +90,6 @@ def version_hints(texts: Iterable[str]) -> VersionHints:
             if cid not in changes:
                 changes.append(cid)
     return VersionHints(tuple(links), tuple(changes))
-
-
-def _parse_subject(raw: str) -> Subject:
-    """A subject taken apart like b4's LoreSubject (enough for finding versions)."""
-    rest = " ".join(raw.split())
-    is_reply = False
-    while m := _REPLY.match(rest):
-        is_reply = True
-        rest = rest[m.end() :]
-    prefixes: list[str] = []
-    version, index, total = 1, None, None
-    while m := _BRACKET.match(rest):
-        for word in re.split(r"[\s,]+", m.group(1)):
-            if not word:
-                continue
-            if re.fullmatch(r"[vV]\d+", word):
-                version = int(word[1:])
-            elif cm := re.fullmatch(r"(\d+)/(\d+)", word):
-                index, total = int(cm.group(1)), int(cm.group(2))
-            else:
-                prefixes.append(word.upper())
-        rest = rest[m.end() :]
-    return Subject(raw=raw, title=rest.strip(), prefixes=tuple(prefixes), version=version,
-                   index=index, total=total, is_reply=is_reply)
 
 
 def _norm_title(title: str) -> str:
@@ -222,7 +197,7 @@ def _hits(answer: _Answer, title: str) -> list[_Hit]:
         h = mail_headers(raw)
         if h.message_id is None:
             continue
-        subject = _parse_subject(h.subject)
+        subject = parse_subject(h.subject)
         if answer.query.kind == "subject" and _norm_title(subject.title) != want:
             continue
         if answer.query.kind == "change-id" and answer.query.value not in _CHANGE_ID.findall(

@@ -36,7 +36,7 @@ import importlib.util
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +46,7 @@ import git
 import tree_sitter
 from unidiff.patch import PatchSet
 
+from ._check_support import GrepHit, TreeView, call_arguments, call_name, is_hex, walk
 from ._config import ChecksConfig
 from ._errors import ConfigError, ReviewerError, TreeError
 from .cparse import parse_c
@@ -160,33 +161,6 @@ class CheckInfo:
         )
 
 
-# --------------------------------------------------------------------------- tree-sitter helpers
-
-
-def walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    """``node`` and all its descendants, in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
-def call_name(node: tree_sitter.Node) -> str | None:
-    """The callee of a ``call_expression`` whose function is a plain name, else None."""
-    if node.type != "call_expression":
-        return None
-    callee = node.child_by_field_name("function")
-    if callee is None or callee.type != "identifier" or callee.text is None:
-        return None
-    return callee.text.decode()
-
-
-def call_arguments(node: tree_sitter.Node) -> list[tree_sitter.Node]:
-    args = node.child_by_field_name("arguments")
-    return [] if args is None else list(args.named_children)
-
-
 # --------------------------------------------------------------------------- contexts
 
 
@@ -263,75 +237,6 @@ class FunctionContext:
         return f"{self.path}:{line}: {self.source_line(line)}"
 
 
-@dataclass(frozen=True, slots=True)
-class GrepHit:
-    path: str
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class TreeView:
-    """Read-only access to one commit of a git tree, for tree-wide checks (nothing is checked out)."""
-
-    repo: git.Repo
-    commit: str
-    """Full hex of the commit looked at."""
-
-    def _git(self, *args: str) -> str:
-        try:
-            return str(self.repo.git.execute(["git", *args], strip_newline_in_stdout=False))
-        except git.GitCommandError as exc:
-            # git grep and rev-parse --quiet exit 1 for "no match"; anything else is a failure.
-            if args[0] in ("grep", "rev-parse") and exc.status == 1:
-                return ""
-            raise TreeError(f"{self.repo.working_dir}: git {args[0]} failed: {str(exc.stderr).strip()}") from exc
-
-    def grep(self, *pattern_args: str, paths: Sequence[str] = ()) -> tuple[GrepHit, ...]:
-        """``git grep -n <pattern_args> <commit> -- <paths>``: every matching line."""
-        out = self._git("grep", "-n", "-z", "-I", *pattern_args, self.commit, "--", *paths)
-        hits = []
-        prefix = self.commit + ":"
-        for record in out.splitlines():
-            parts = record.split("\0", 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                hits.append(GrepHit(parts[0].removeprefix(prefix), int(parts[1]), parts[2]))
-        return tuple(hits)
-
-    def grep_files(self, *pattern_args: str, paths: Sequence[str] = ()) -> tuple[str, ...]:
-        """``git grep -l <pattern_args> <commit> -- <paths>``: the matching files."""
-        out = self._git("grep", "-l", "-z", "-I", *pattern_args, self.commit, "--", *paths)
-        prefix = self.commit + ":"
-        return tuple(p.removeprefix(prefix) for p in out.split("\0") if p)
-
-    def read(self, path: str) -> bytes | None:
-        """The blob at ``path`` in the commit, None when there is none."""
-        try:
-            blob = self.repo.commit(self.commit).tree / path
-        except KeyError:
-            return None
-        data: bytes = blob.data_stream.read()
-        return data
-
-    def resolve(self, rev: str) -> str | None:
-        """The full hex of commit ``rev`` if the repository has it, else None."""
-        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}") if _is_hex(rev) else ""
-        return out.strip() or None
-
-    def subject(self, commit: str) -> str:
-        return str(self.repo.commit(commit).summary)
-
-    def in_user_refs(self) -> bool:
-        """True when a branch, tag or remote branch of the user's contains the commit."""
-        out = self._git("for-each-ref", "--contains", self.commit, "--format=%(refname)",
-                        "refs/heads", "refs/tags", "refs/remotes")
-        return bool(out.strip())
-
-
-def _is_hex(text: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-fA-F]{4,40}", text))
-
-
 @dataclass(frozen=True)
 class RevisionContext:
     """Everything a check sees of one side of one revision."""
@@ -393,7 +298,7 @@ def build_context(
             raise TreeError(f"{applied.repo_path}: not a git repository") from exc
     if repo is not None and applied is not None and not applied.synthetic:
         commit = applied.base if side is Side.BASE else (applied.commit if applied.applied else None)
-        if commit and _is_hex(commit):
+        if commit and is_hex(commit):
             tree = TreeView(repo, commit)
     if side is Side.BASE:
         return RevisionContext(revision, applied, side, functions, "", (), tree)

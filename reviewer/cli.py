@@ -71,8 +71,16 @@ def _load(args: argparse.Namespace) -> Config:
 
 def _tree(args: argparse.Namespace, cfg: Config) -> Path | None:
     tree: Path | None = args.tree or cfg.tree.path
-    if tree is not None and not tree.exists():
+    if tree is None:
+        return None
+    if not tree.is_dir():
         raise ReviewerError(f"{tree}: kernel tree does not exist")
+    import git
+
+    try:
+        git.Repo(tree).close()
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise ReviewerError(f"{tree}: kernel tree is not a git repository") from None
     return tree
 
 

@@ -160,6 +160,13 @@ class Position:
     def standing(self) -> bool:
         return self.withdrawn_by is None
 
+    def qualifier_summary(self, width: int = 72) -> str:
+        """The qualifier on one line, cut at a word boundary with an ellipsis when too long."""
+        text = " ".join(self.qualifier.split())
+        if len(text) <= width:
+            return text
+        return text[: width].rsplit(" ", 1)[0] + " …"
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -497,6 +504,9 @@ class CommentLink:
     why: str
     scenario: str = ""
     config: SimConfig | None = None
+    finding: str = ""
+    """For check links: the finding's line-insensitive identity (file, function, key), so that
+    "addressed" follows that finding, not every finding of the same check."""
 
 
 @dataclass(frozen=True, slots=True)

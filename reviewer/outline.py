@@ -75,7 +75,7 @@ def render_outline(thread: Thread) -> RenderableType:
         table.add_column(column)
     for p in thread.positions():
         status = "standing" if p.standing else f"withdrawn by {_short(thread, p.withdrawn_by)}"
-        stance = p.stance.value + (f" ({p.qualifier.splitlines()[0]})" if p.qualifier else "")
+        stance = p.stance.value + (f" ({p.qualifier_summary()})" if p.qualifier else "")
         table.add_row(
             p.person.display,
             Text(stance, style=_STANCE_STYLE[p.stance] if p.standing else "dim"),

@@ -187,6 +187,17 @@ def seed_review(seed_corpus_thread: Thread) -> Review:
     return Review(seed_corpus_thread, rrs, link_comments(seed_corpus_thread, rrs))
 
 
+@pytest.fixture(scope="session")
+def seed_pipeline_review(seed_corpus_thread: Thread, tmp_path_factory: pytest.TempPathFactory) -> Review:
+    """The seed thread through the whole real pipeline, on a test tree of its own pre-images."""
+    from reviewer._config import Config
+    from reviewer.pipeline import build_review
+    from reviewer.testtree import build_test_tree
+
+    tree = build_test_tree(seed_corpus_thread, tmp_path_factory.mktemp("seed-tree") / "linux")
+    return build_review(seed_corpus_thread, Config(), tree=tree)
+
+
 def every_kind_review(seed: Review) -> Review:
     """The seed review plus one of every other kind of value the JSON can hold."""
     when = datetime(2021, 3, 27, 9, 0, tzinfo=UTC)

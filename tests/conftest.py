@@ -5,4 +5,5 @@ pytest_plugins = [
     "_thread_corpus",
     "_verdict_values",
     "_revision_threads",
+    "_cli_env",
 ]

@@ -30,6 +30,7 @@ class Op:
 
 
 Program = tuple[tuple[Op, ...], ...]
+Trace = frozenset[tuple[Hashable, tuple[tuple[tuple[int, int] | None, frozenset[tuple[int, int]]], ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class ProgramSystem:
         self.write_order: list[list[tuple[int, int]]] = [[] for _ in range(n_vars)]
         self.observed: list[set[int]] = [set() for _ in program]  # vars seen non-zero / written
         self.violations: set[tuple[int, ...]] = set()
+        self.log: list[tuple[int, frozenset[Access]]] = []  # every step: thread, accesses
 
     def runnable(self) -> Sequence[int]:
         ready = []
@@ -132,7 +134,27 @@ class ProgramSystem:
         else:
             raise AssertionError(f"unknown op {op}")
         self.pc[tid] = next_pc
+        self.log.append((tid, accesses))
         return accesses
+
+    def trace(self) -> Trace:
+        """The Mazurkiewicz trace of this execution, canonically: per variable, its writes in
+        order, each with the set of reads that saw it (steps named (thread, n-th step))."""
+        counts = [0] * len(self.program)
+        segments: dict[Hashable, list[tuple[tuple[int, int] | None, set[tuple[int, int]]]]] = {}
+        for tid, accesses in self.log:
+            name = (tid, counts[tid])
+            counts[tid] += 1
+            for access in accesses:
+                history = segments.setdefault(access.location, [(None, set())])
+                if access.write:
+                    history.append((name, set()))
+                else:
+                    history[-1][1].add(name)
+        return frozenset(
+            (location, tuple((writer, frozenset(readers)) for writer, readers in history))
+            for location, history in segments.items()
+        )
 
     def outcome(self) -> Outcome:
         return Outcome(

@@ -30,11 +30,14 @@ def test_text_view_shows_revisions_verdicts_and_comments_beside_each_other(seed_
     assert "not analysed speculative-lookup [order=0,non-compound,kmem]: mm/page_alloc.c:5090" in out
     # Hugh's comment: its quoted line, its first words, the verdict and where it stands later
     at = out.index("The put_page_testzero() has released our reference")
-    before, after = out[at - 400 : at], out[at : at + 1200]
+    before, after = out[at - 400 : at], out[at : at + 4000]
     assert "if (!PageHead(page) && order > 0) {" in before
     assert "simulator double-free on v1" in after
     assert "trace passes mm/page_alloc.c:5148 quoted above" in after
     assert "addressed: v1 present · v2 (inline, 23 Mar) fixed" in after
+    # the interleaving that proves the comment right is printed beside it
+    trace = after[: after.index("addressed:")]
+    assert "CPU0" in trace and "PageHead(P0) = false" in trace
     # the trace is printed with the revision
     assert "P0.refcount 2->1" in out
 

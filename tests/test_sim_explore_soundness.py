@@ -1,50 +1,58 @@
 """Soundness of the partial-order reduction: on well over 1,000 seeded random programs, source-DPOR
-reaches exactly the final states, histories and violations that brute force reaches."""
+reaches exactly the final states, histories and violations that brute force reaches, and explores
+exactly one execution per Mazurkiewicz trace."""
 
 from __future__ import annotations
 
 import random
 
 import pytest
-from sim_explore_programs import SKIP_IF, Outcome, Program, ProgramSystem, random_program
+from sim_explore_programs import SKIP_IF, Outcome, Program, ProgramSystem, Trace, random_program
 
 from reviewer.sim.explore import Budget, Exploration, count_interleavings, explore
 
 
-def _outcomes(program: Program, n_vars: int, reduction: bool) -> tuple[Exploration, list[Outcome]]:
+def _outcomes(
+    program: Program, n_vars: int, reduction: bool
+) -> tuple[Exploration, list[Outcome], list[Trace]]:
     outcomes: list[Outcome] = []
+    traces: list[Trace] = []
 
     def record(system: object, schedule: tuple[int, ...]) -> None:
         assert isinstance(system, ProgramSystem)
         assert not system.runnable()
         outcomes.append(system.outcome())
+        traces.append(system.trace())
 
     result = explore(lambda: ProgramSystem(program, n_vars), record, reduction=reduction)
     assert result.complete and result.stopped_by == ""
     assert result.executions == len(outcomes)
-    return result, outcomes
+    return result, outcomes, traces
 
 
 def _check_same(program: Program, n_vars: int) -> tuple[Exploration, Exploration, set[Outcome]]:
-    brute, brute_outcomes = _outcomes(program, n_vars, reduction=False)
-    reduced, reduced_outcomes = _outcomes(program, n_vars, reduction=True)
+    brute, brute_outcomes, brute_traces = _outcomes(program, n_vars, reduction=False)
+    reduced, reduced_outcomes, reduced_traces = _outcomes(program, n_vars, reduction=True)
     context = f"program={program}"
     assert {o.final_state for o in reduced_outcomes} == {o.final_state for o in brute_outcomes}, context
     assert {o.violations for o in reduced_outcomes} == {o.violations for o in brute_outcomes}, context
     # stronger: every combination of final state, per-thread histories and write orders
     assert set(reduced_outcomes) == set(brute_outcomes), context
+    # strongest: every Mazurkiewicz trace is explored, and (sleep sets) exactly once
+    assert set(reduced_traces) == set(brute_traces), context
+    assert len(reduced_traces) == len(set(reduced_traces)), context
     assert reduced.executions <= brute.executions, context
     return brute, reduced, set(brute_outcomes)
 
 
-@pytest.mark.parametrize(("seed", "count", "blocking"), [(2026, 1000, False), (7, 300, True)])
+@pytest.mark.parametrize(("seed", "count", "blocking"), [(2026, 1000, False), (7, 400, True)])
 def test_reduction_matches_brute_force(seed: int, count: int, blocking: bool) -> None:
     rng = random.Random(seed)
     brute_total = reduced_total = 0
     with_violations = 0
     several_outcomes = 0
     for _ in range(count):
-        program, n_vars = random_program(rng, blocking=blocking)
+        program, n_vars = random_program(rng, blocking=blocking, max_interleavings=800)
         brute, reduced, outcomes = _check_same(program, n_vars)
         brute_total += brute.executions
         reduced_total += reduced.executions
@@ -61,8 +69,8 @@ def test_reduction_matches_brute_force(seed: int, count: int, blocking: bool) ->
 
 def test_independent_threads_reduce_to_one_execution() -> None:
     rng = random.Random(99)
-    for _ in range(150):
-        program, n_vars = random_program(rng, independent=True)
+    for _ in range(100):
+        program, n_vars = random_program(rng, independent=True, max_interleavings=800)
         brute, reduced, outcomes = _check_same(program, n_vars)
         assert len(outcomes) == 1
         assert reduced.executions == 1 < brute.executions

@@ -349,3 +349,29 @@ def test_css_put_many_and_get() -> None:
     run(st, "css_put", MEMCG_M)
     run(st, "css_put_many", MEMCG_M, 2)
     assert st.memcgs[MEMCG_M].css == 0
+
+
+def test_debug_vm_compound_order_mismatch_is_a_vm_bug() -> None:
+    """§4.7 step 3: DEBUG_VM BUGs if a compound page is freed with the wrong order."""
+    st = block(2, compound=True, debug_vm=True)
+    st.fields["refcount"][0] = 0
+    run(st, "free_the_page", P0, 1)
+    assert any("compound_order(P0) 2 != order 1" in b for b in st.vm_bugs)
+
+
+def test_debug_vm_free_tail_pages_check_reports_corrupted_tails() -> None:
+    """§4.8: with DEBUG_VM a tail whose compound_head points elsewhere is a bad page."""
+    st = block(2, compound=True, debug_vm=True)
+    st.fields["refcount"][0] = 0
+    st.fields["compound_head"][3] = 1
+    run(st, "free_the_page", P0, 2)
+    assert (3, "compound_head not consistent") in st.bad_pages
+    assert st.where[0] is Where.LOST
+
+
+def test_kmem_charge_page_from_c() -> None:
+    """§3 step 3 / §5.5: charge 1 << order to the task's memcg, memcg_data on page 0, one css ref."""
+    st = block(1)
+    assert run(st, "__memcg_kmem_charge_page", P0, 0, 1)[0] == 0
+    assert st.fields["memcg_data"] == [MEMCG_M | KMEM, 0]
+    assert st.memcgs[MEMCG_M].charged == 2 and st.memcgs[MEMCG_M].css == 1

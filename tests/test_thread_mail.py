@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviewer._errors import MailError
+from reviewer._mbox import ensure_message_id, synthetic_message_id
 from reviewer.thread import build_thread
 from reviewer.thread._mail import parse_mail
 
@@ -55,7 +55,10 @@ def test_rfc2047_headers() -> None:
 def test_missing_message_id_gets_stable_synthetic_id() -> None:
     raw = mail(msgid=None)
     first, second = parse_mail(raw), parse_mail(raw)
-    assert first.message_id == f"{hashlib.sha1(raw).hexdigest()}@reviewer.invalid"
+    assert first.message_id == synthetic_message_id(raw)
+    assert first.message_id.endswith("@synthetic.reviewer.invalid")
+    # The id retrieval gives the same message (reviewer._mbox.ensure_message_id): one scheme.
+    assert first.message_id == ensure_message_id(raw)[0]
     assert second.message_id == first.message_id
     assert parse_mail(mail(b"Other.\n", msgid=None)).message_id != first.message_id
 

@@ -370,3 +370,12 @@ def test_damaged_context_and_miscounted_hunks_apply_with_the_option_recorded(
         )
         == 1
     )
+
+
+def test_source_lookup_in_a_synthetic_tree_marks_images_incomplete(
+    seed_revisions: tuple[Revision, ...], tmp_path: Path
+) -> None:
+    (sketch,) = apply_all(seed_revisions[2:], None, thread_key="k", scratch=tmp_path / "s")
+    image = SourceLookup(tmp_path / "s", sketch.commit or "").lookup("__free_pages")
+    assert image is not None and not image.complete
+    assert image.problems[-1] == "mm/page_alloc.c:5080: synthetic tree, only hunk lines are real"

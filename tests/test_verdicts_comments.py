@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from reviewer.model import Address, Comment, Message, Revision, RevisionKind, Subject, Thread
 from reviewer.revisions import find_revisions
 from reviewer.verdicts import split_comments
@@ -144,3 +147,48 @@ def test_short_quoted_lines_alone_do_not_anchor_to_a_diff() -> None:
     assert comment.anchor_revision == "r1"
     assert comment.anchor_file is None
     assert "replies to the message carrying v1" in comment.anchor_why
+
+
+_DIFF_LINES = [line for line in DIFF.split("\n")[4:] if line]
+# (index in _DIFF_LINES, post-image line or pre-image line for "-" lines), counted by hand from the hunk
+_EXPECTED = {0: 5123, 1: 5124, 2: 5125, 3: 5127, 4: 5126, 5: 5127, 6: 5129, 7: 5128, 8: 5129,
+             10: 5131, 11: 5132, 12: 5133, 13: 5134, 14: 5135, 15: 5136}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    last=st.sampled_from(sorted(k for k in _EXPECTED if len(" ".join(_DIFF_LINES[k][1:].split())) >= 10)),
+    span=st.integers(min_value=1, max_value=4),
+    tab_width=st.sampled_from([1, 2, 4, 8]),
+    drop_context_space=st.booleans(),
+    depth=st.integers(min_value=1, max_value=3),
+)
+def test_anchoring_survives_whitespace_damage(last: int, span: int, tab_width: int, drop_context_space: bool, depth: int) -> None:
+    quoted = []
+    for line in _DIFF_LINES[max(0, last - span + 1) : last + 1]:
+        damaged = line.replace("\t", " " * tab_width)
+        if drop_context_space and damaged.startswith(" "):
+            damaged = damaged[1:]
+        quoted.append("> " * depth + damaged)
+    thread, rev = _tiny_thread("\n".join(quoted) + "\n\nA remark.\n")
+    (comment,) = split_comments(thread, [rev])
+    assert (comment.anchor_file, comment.anchor_line) == ("mm/page_alloc.c", _EXPECTED[last])
+
+
+def test_other_corpus_threads_anchor_to_their_own_revisions() -> None:
+    from _thread_corpus import corpus_messages
+
+    from reviewer.thread import build_thread
+
+    gup = build_thread(corpus_messages("gup-try-grab-compound-head-race-v2.mbox"), mboxrd=True)
+    (v2,) = find_revisions(gup)
+    comments = split_comments(gup, [v2])
+    dang = next(c for c in comments if c.text.startswith("Well dang those ifdefs"))
+    assert (dang.anchor_revision, dang.anchor_file, dang.anchor_line) == (v2.id, "mm/gup.c", 53)
+    assert dang.quoted.endswith("> +#endif")  # a short line, anchored by the line above it
+
+    memcg = build_thread(corpus_messages("split-page-memcg-v2.mbox"), mboxrd=True)
+    revisions = find_revisions(memcg)
+    typo = next(c for c in split_comments(memcg, revisions) if c.text.startswith("s/fisrt/first/"))
+    assert typo.anchor_revision == revisions[0].id and typo.anchor_file is None
+    assert "commit message" in typo.anchor_why

@@ -22,6 +22,10 @@ __all__ = [
 
 def exit_status(review: Review) -> int:
     """0 when the latest revision introduces nothing; 1 when it introduces simulator violations
-    or error/warning findings (status introduced)."""
+    or error/warning findings (status introduced), or when it does not apply: a revision that
+    could not be analysed cannot be said to introduce nothing."""
     latest = latest_revision(review)
-    return 1 if latest is not None and introduces(latest) else 0
+    if latest is None:
+        return 0
+    not_applied = latest.applied is None or not latest.applied.applied
+    return 1 if not_applied or introduces(latest) else 0

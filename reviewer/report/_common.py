@@ -32,6 +32,9 @@ __all__ = [
     "ViolationGroup",
     "base_revision",
     "comment_head",
+    "configs_text",
+    "LinkGroup",
+    "group_links",
     "group_violations",
     "introduces",
     "label_of",
@@ -98,6 +101,33 @@ BUDGET_EXCEEDED = "budget-exceeded"
 """The search stopped early: a limit of the analysis, not a fault of the patch."""
 
 
+@dataclass(frozen=True, slots=True)
+class LinkGroup:
+    """A comment's links to one property (or check) of one revision, over its configurations."""
+
+    revision_label: str
+    source: str
+    what: str
+    scenario: str
+    configs: tuple[SimConfig, ...]
+    why: str
+    """The reasons of the group's first (best-supported) link."""
+
+
+def group_links(review: Review, links: Sequence[CommentLink]) -> list[LinkGroup]:
+    groups: dict[tuple[str, str, str, str], list[CommentLink]] = {}
+    for link in links:
+        groups.setdefault((link.revision_id, link.source, link.what, link.scenario), []).append(link)
+    return [
+        LinkGroup(
+            label_of(review, rev), source, what, scenario,
+            tuple(dict.fromkeys(link.config for link in members if link.config is not None)),
+            members[0].why,
+        )
+        for (rev, source, what, scenario), members in groups.items()
+    ]
+
+
 def linked_violation(review: Review, link: CommentLink) -> Violation | None:
     """The simulator violation a comment link points at (its trace is shown beside the comment)."""
     if link.source != "simulator":
@@ -111,6 +141,20 @@ def linked_violation(review: Review, link: CommentLink) -> Violation | None:
                     if violation.property == link.what:
                         return violation
     return None
+
+
+def configs_text(configs: Sequence[SimConfig]) -> str:
+    """``order=1..3, compound, kmem|no-kmem`` when the configurations are a full product,
+    else each one's key."""
+    orders = sorted({c.order for c in configs})
+    compound = sorted({c.compound for c in configs})
+    kmem = sorted({c.kmem for c in configs})
+    if len(set(configs)) != len(orders) * len(compound) * len(kmem) or len(configs) == 1:
+        return "; ".join(dict.fromkeys(c.key for c in configs))
+    order_text = f"order={orders[0]}" if len(orders) == 1 else "order=" + ",".join(map(str, orders))
+    compound_text = "|".join("compound" if v else "non-compound" for v in reversed(compound))
+    kmem_text = "|".join("kmem" if v else "no-kmem" for v in reversed(kmem))
+    return f"{order_text}, {compound_text}, {kmem_text}"
 
 
 def introduces(rr: RevisionReview) -> bool:

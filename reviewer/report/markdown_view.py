@@ -5,6 +5,8 @@ from __future__ import annotations
 from ..model import CommentReview, Review, RevisionKind, RevisionReview, Stance, Status
 from ._common import (
     comment_head,
+    configs_text,
+    group_links,
     group_violations,
     label_of,
     linked_violation,
@@ -59,7 +61,7 @@ def _revision(review: Review, rr: RevisionReview) -> list[str]:
                 out.append(f"- not analysed: {_md(v.scenario)} [{v.config.key}]: {_md(v.reason)}")
         out.append("")
         for g in group_violations(rr.sim_verdicts):
-            out.append(f"- **{g.property}** {g.status.value} in {_md(g.scenario)} [{'; '.join(c.key for c in g.configs)}]: {_md(g.example.detail)}")
+            out.append(f"- **{g.property}** {g.status.value} in {_md(g.scenario)} [{configs_text(g.configs)}]: {_md(g.example.detail)}")
             if g.example.trace and g.status is Status.INTRODUCED:
                 out += ["", "```", trace_text(g.example), "```", ""]
     if rr.findings:
@@ -86,9 +88,9 @@ def _comment(review: Review, cr: CommentReview) -> list[str]:
         out += ["```", *tail, "```", ""]
     out += [f"> {_md(line)}" if line.strip() else ">" for line in comment_head(c)]
     out.append("")
-    for link in cr.links:
-        what = f"{link.what} in {link.scenario} [{link.config.key}]" if link.config else link.what
-        out.append(f"- {link.source} **{_md(what)}** on {_md(label_of(review, link.revision_id))}: {_md(link.why)}")
+    for g in group_links(review, cr.links):
+        what = f"{g.what} in {g.scenario} [{configs_text(g.configs)}]" if g.scenario else g.what
+        out.append(f"- {g.source} **{_md(what)}** on {_md(g.revision_label)}: {_md(g.why)}")
     shown = linked_violation(review, cr.links[0]) if cr.links else None
     if shown is not None and shown.trace:
         out += ["", "```", trace_text(shown), "```", ""]

@@ -23,6 +23,8 @@ from ..outline import render_outline
 from ._common import (
     base_revision,
     comment_head,
+    configs_text,
+    group_links,
     group_violations,
     label_of,
     linked_violation,
@@ -43,7 +45,7 @@ def _position_line(p: Position) -> Text:
     if p.stance is Stance.NAK and p.standing:
         text.stylize("bold red")
     if p.qualifier:
-        text.append(f" — {p.qualifier.splitlines()[0]}")
+        text.append(f" — {p.qualifier_summary()}")
     if not p.standing:
         text.append(" [withdrawn]", style="dim")
     return text
@@ -106,7 +108,7 @@ def _render_sim(console: Console, rr: RevisionReview) -> None:
     for group in group_violations(rr.sim_verdicts):
         head = Text("    ✗ " if group.status is not Status.FIXED else "    ✓ ")
         head.append(f"{group.property} {group.status.value}", style=_STATUS_STYLE[group.status])
-        head.append(f" in {group.scenario} [" + "; ".join(c.key for c in group.configs) + "]")
+        head.append(f" in {group.scenario} [" + configs_text(group.configs) + "]")
         console.print(head)
         if group.example.trace and group.status is Status.INTRODUCED:
             _print_trace(console, group.example)
@@ -116,7 +118,9 @@ def _render_sim(console: Console, rr: RevisionReview) -> None:
 
 
 def _print_trace(console: Console, violation: Violation, indent: str = "      ") -> None:
-    console.print(Text("\n".join(indent + t for t in trace_text(violation).split("\n")), style="cyan"))
+    # a two-column diagram must not be re-wrapped: let long rows run past the console width
+    trace = Text("\n".join(indent + t for t in trace_text(violation).split("\n")), style="cyan")
+    console.print(trace, no_wrap=True, overflow="ignore", crop=False)
 
 
 def _render_comment(console: Console, review: Review, cr: CommentReview) -> None:
@@ -131,16 +135,11 @@ def _render_comment(console: Console, review: Review, cr: CommentReview) -> None
         console.print(Text(f"  {q}", style="dim"))
     for line in comment_head(c):
         console.print(Text(f"  {line}"))
-    seen: dict[tuple[str, str, str, str], list[str]] = {}
-    for link in cr.links:
-        key = (label_of(review, link.revision_id), link.source, link.what, link.scenario)
-        seen.setdefault(key, []).append(link.config.key if link.config else "")
-    for (label, source, what, scenario), configs in seen.items():
-        why = next(link.why for link in cr.links if link.what == what and link.scenario == scenario)
-        extra = f" in {scenario} [{'; '.join(k for k in configs if k)}]" if scenario else ""
+    for g in group_links(review, cr.links):
+        extra = f" in {g.scenario} [{configs_text(g.configs)}]" if g.scenario else ""
         row = Text("  → ", style="bold")
-        row.append(f"{source} {what} on {label}{extra}", style="magenta")
-        row.append(f" — {why}", style="italic")
+        row.append(f"{g.source} {g.what} on {g.revision_label}{extra}", style="magenta")
+        row.append(f" — {g.why}", style="italic")
         console.print(row)
     shown = linked_violation(review, cr.links[0]) if cr.links else None
     if shown is not None and shown.trace:

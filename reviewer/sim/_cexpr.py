@@ -18,7 +18,7 @@ from ._errors import NotAnalysed
 from .model.refs import vm_bug
 from .model.state import KMEM, TAIL_MAPPING, Cpu, Gen, PagePtr
 
-__all__ = ["Expr", "ExprCompiler", "Frame", "Loc", "normaliser"]
+__all__ = ["Expr", "ExprCompiler", "Frame", "Loc", "lift", "named_children", "node_text", "normaliser"]
 
 Frame = list[Any]
 """Slot 0: the thread's Cpu; slot 1: the return value; then the locals."""
@@ -78,7 +78,7 @@ def _fail(what: str, loc: Loc) -> Expr:
     return Expr(False, raise_)
 
 
-def _lift(e: Expr) -> Callable[[Frame], Gen]:
+def lift(e: Expr) -> Callable[[Frame], Gen]:
     if e.gen:
         return e.fn
     f = e.fn
@@ -136,17 +136,17 @@ class ExprCompiler:
     def compile(self, node: tree_sitter.Node) -> Expr:
         handler = getattr(self, "_x_" + node.type, None)
         if handler is None:
-            return _fail(f"unsupported C expression {node.type} `{_text(node)}`", self.scope.loc(node))
+            return _fail(f"unsupported C expression {node.type} `{node_text(node)}`", self.scope.loc(node))
         result: Expr = handler(node)
         return result
 
     # ---- leaves
     def _x_number_literal(self, node: tree_sitter.Node) -> Expr:
-        text = _text(node).rstrip("uUlL")
+        text = node_text(node).rstrip("uUlL")
         try:
             value = int(text, 0)
         except ValueError:
-            return _fail(f"number `{_text(node)}`", self.scope.loc(node))
+            return _fail(f"number `{node_text(node)}`", self.scope.loc(node))
         return Expr(False, lambda fr: value)
 
     def _x_true(self, node: tree_sitter.Node) -> Expr:
@@ -159,7 +159,7 @@ class ExprCompiler:
         return Expr(False, lambda fr: 0)
 
     def _x_identifier(self, node: tree_sitter.Node) -> Expr:
-        name = _text(node)
+        name = node_text(node)
         found = self.scope.slot(name)
         if found is not None:
             i = found[0]
@@ -170,11 +170,11 @@ class ExprCompiler:
         return _fail(f"unknown identifier `{name}`", self.scope.loc(node))
 
     def _x_parenthesized_expression(self, node: tree_sitter.Node) -> Expr:
-        return self.compile(_named(node)[0])
+        return self.compile(named_children(node)[0])
 
     # ---- operators
     def _x_binary_expression(self, node: tree_sitter.Node) -> Expr:
-        op = _text(node.child_by_field_name("operator"))
+        op = node_text(node.child_by_field_name("operator"))
         left = self.compile(_field(node, "left"))
         right = self.compile(_field(node, "right"))
         if op in ("&&", "||"):
@@ -185,7 +185,7 @@ class ExprCompiler:
         if not left.gen and not right.gen:
             lf, rf = left.fn, right.fn
             return Expr(False, lambda fr: fop(lf(fr), rf(fr)))
-        lg, rg = _lift(left), _lift(right)
+        lg, rg = lift(left), lift(right)
 
         def g(fr: Frame) -> Gen:
             a = yield from lg(fr)
@@ -201,7 +201,7 @@ class ExprCompiler:
             if is_and:
                 return Expr(False, lambda fr: int(bool(lf(fr)) and bool(rf(fr))))
             return Expr(False, lambda fr: int(bool(lf(fr)) or bool(rf(fr))))
-        lg, rg = _lift(left), _lift(right)
+        lg, rg = lift(left), lift(right)
 
         def g(fr: Frame) -> Gen:
             a = yield from lg(fr)
@@ -213,7 +213,7 @@ class ExprCompiler:
         return Expr(True, g)
 
     def _x_unary_expression(self, node: tree_sitter.Node) -> Expr:
-        op = _text(node.child_by_field_name("operator"))
+        op = node_text(node.child_by_field_name("operator"))
         arg = self.compile(_field(node, "argument"))
         table: dict[str, Callable[[Any], Any]] = {
             "!": lambda v: int(not v), "-": lambda v: -v, "~": lambda v: ~v, "+": lambda v: v}
@@ -232,11 +232,11 @@ class ExprCompiler:
 
     def _x_update_expression(self, node: tree_sitter.Node) -> Expr:
         target = _field(node, "argument")
-        op = _text(node.child_by_field_name("operator"))
+        op = node_text(node.child_by_field_name("operator"))
         prefix = node.children[0].type in ("++", "--")
-        found = self.scope.slot(_text(target)) if target.type == "identifier" else None
+        found = self.scope.slot(node_text(target)) if target.type == "identifier" else None
         if found is None:
-            return _fail(f"{op} on `{_text(target)}`", self.scope.loc(node))
+            return _fail(f"{op} on `{node_text(target)}`", self.scope.loc(node))
         i, norm = found
         delta = 1 if op == "++" else -1
 
@@ -248,9 +248,9 @@ class ExprCompiler:
         return Expr(False, f)
 
     def _x_conditional_expression(self, node: tree_sitter.Node) -> Expr:
-        cg = _lift(self.compile(_field(node, "condition")))
-        ag = _lift(self.compile(_field(node, "consequence")))
-        bg = _lift(self.compile(_field(node, "alternative")))
+        cg = lift(self.compile(_field(node, "condition")))
+        ag = lift(self.compile(_field(node, "consequence")))
+        bg = lift(self.compile(_field(node, "alternative")))
 
         def g(fr: Frame) -> Gen:
             c = yield from cg(fr)
@@ -259,8 +259,8 @@ class ExprCompiler:
         return Expr(True, g)
 
     def _x_comma_expression(self, node: tree_sitter.Node) -> Expr:
-        ag = _lift(self.compile(_field(node, "left")))
-        bg = _lift(self.compile(_field(node, "right")))
+        ag = lift(self.compile(_field(node, "left")))
+        bg = lift(self.compile(_field(node, "right")))
 
         def g(fr: Frame) -> Gen:
             yield from ag(fr)
@@ -270,8 +270,8 @@ class ExprCompiler:
 
     def _x_cast_expression(self, node: tree_sitter.Node) -> Expr:
         type_node = _field(node, "type")
-        norm = normaliser(_text(type_node), "*" in _text(type_node))
-        vg = _lift(self.compile(_field(node, "value")))
+        norm = normaliser(node_text(type_node), "*" in node_text(type_node))
+        vg = lift(self.compile(_field(node, "value")))
 
         def g(fr: Frame) -> Gen:
             return norm((yield from vg(fr)))
@@ -281,17 +281,17 @@ class ExprCompiler:
     # ---- struct page fields: each load and each store is one atomic step
     def _page_ref(self, node: tree_sitter.Node) -> tuple[Expr, str] | str:
         """(pointer expression, field) of ``p->f`` or ``p[i].f``; a string says what is unsupported."""
-        fname = _text(node.child_by_field_name("field"))
+        fname = node_text(node.child_by_field_name("field"))
         arg = _field(node, "argument")
-        op = _text(node.child_by_field_name("operator"))
+        op = node_text(node.child_by_field_name("operator"))
         if fname not in _PAGE_FIELDS:
-            return f"field `{fname}` of `{_text(arg)}`"
+            return f"field `{fname}` of `{node_text(arg)}`"
         if op == "->":
             return self.compile(arg), fname
         if arg.type == "subscript_expression":
             base = self.compile(_field(arg, "argument"))
             index = self.compile(_field(arg, "index"))
-            bg, ig = _lift(base), _lift(index)
+            bg, ig = lift(base), lift(index)
 
             def g(fr: Frame) -> Gen:
                 b = yield from bg(fr)
@@ -299,15 +299,15 @@ class ExprCompiler:
                 return b + i
 
             return Expr(True, g), fname
-        return f"field access `{_text(node)}`"
+        return f"field access `{node_text(node)}`"
 
     def _x_field_expression(self, node: tree_sitter.Node) -> Expr:
         ref = self._page_ref(node)
         if isinstance(ref, str):
             return _fail(ref, self.scope.loc(node))
-        pg = _lift(ref[0])
+        pg = lift(ref[0])
         fname = ref[1]
-        what = f"{_text(node)}"
+        what = f"{node_text(node)}"
 
         def g(fr: Frame) -> Gen:
             ptr = yield from pg(fr)
@@ -322,17 +322,17 @@ class ExprCompiler:
 
     def _x_assignment_expression(self, node: tree_sitter.Node) -> Expr:
         left = _field(node, "left")
-        op = _text(node.child_by_field_name("operator"))
+        op = node_text(node.child_by_field_name("operator"))
         value = self.compile(_field(node, "right"))
         return self.assign(left, op, value, node)
 
     def assign(self, left: tree_sitter.Node, op: str, value: Expr, node: tree_sitter.Node) -> Expr:
         binop = _BINARY[_ASSIGN_OPS[op]] if op != "=" else None
-        vg = _lift(value)
+        vg = lift(value)
         if left.type == "identifier":
-            found = self.scope.slot(_text(left))
+            found = self.scope.slot(node_text(left))
             if found is None:
-                return _fail(f"assignment to `{_text(left)}`", self.scope.loc(node))
+                return _fail(f"assignment to `{node_text(left)}`", self.scope.loc(node))
             i, norm = found
 
             def g_local(fr: Frame) -> Gen:
@@ -342,13 +342,13 @@ class ExprCompiler:
 
             return Expr(True, g_local)
         if left.type != "field_expression":
-            return _fail(f"assignment to `{_text(left)}`", self.scope.loc(node))
+            return _fail(f"assignment to `{node_text(left)}`", self.scope.loc(node))
         ref = self._page_ref(left)
         if isinstance(ref, str):
             return _fail(ref, self.scope.loc(node))
-        pg = _lift(ref[0])
+        pg = lift(ref[0])
         fname = ref[1]
-        what = _text(left)
+        what = node_text(left)
 
         def g_field(fr: Frame) -> Gen:
             v = yield from vg(fr)
@@ -366,21 +366,29 @@ class ExprCompiler:
 
         return Expr(True, g_field)
 
+    def _x_pointer_expression(self, node: tree_sitter.Node) -> Expr:
+        """Only ``&memcg->css``: the model names a memcg's css by the memcg pointer itself."""
+        op = node_text(node.child_by_field_name("operator"))
+        arg = _field(node, "argument")
+        if op == "&" and arg.type == "field_expression" and node_text(arg.child_by_field_name("field")) == "css":
+            return self.compile(_field(arg, "argument"))
+        return _fail(f"pointer_expression `{node_text(node)}`", self.scope.loc(node))
+
     def _x_subscript_expression(self, node: tree_sitter.Node) -> Expr:
-        return _fail(f"array access `{_text(node)}`", self.scope.loc(node))
+        return _fail(f"array access `{node_text(node)}`", self.scope.loc(node))
 
     # ---- calls
     def _x_call_expression(self, node: tree_sitter.Node) -> Expr:
         fn_node = _field(node, "function")
         loc = self.scope.loc(node)
         if fn_node.type != "identifier":
-            return _fail(f"call through `{_text(fn_node)}`", loc)
-        name = _text(fn_node)
-        args_nodes = _named(_field(node, "arguments"))
+            return _fail(f"call through `{node_text(fn_node)}`", loc)
+        name = node_text(fn_node)
+        args_nodes = named_children(_field(node, "arguments"))
         if name in _PASS_THROUGH and len(args_nodes) == 1:
             inner = self.compile(args_nodes[0])
             if name in ("likely", "unlikely"):
-                ig = _lift(inner)
+                ig = lift(inner)
 
                 def g_expect(fr: Frame) -> Gen:
                     return int(bool((yield from ig(fr))))
@@ -393,7 +401,7 @@ class ExprCompiler:
             return Expr(False, lambda fr: 0)
         if name in _BUG_ON or name in ("WARN_ON", "WARN_ON_ONCE"):
             return self._bug_on(name, args_nodes, node)
-        args = [_lift(self.compile(a)) for a in args_nodes]
+        args = [lift(self.compile(a)) for a in args_nodes]
         call = self.scope.call(name, loc)
 
         def g(fr: Frame) -> Gen:
@@ -414,8 +422,8 @@ class ExprCompiler:
         live = self.scope.debug_vm or name.startswith("WARN")
         if not live:  # without DEBUG_VM the condition is not even evaluated
             return Expr(False, lambda fr: 0)
-        cg = _lift(self.compile(args_nodes[0]))
-        text = _text(args_nodes[0])
+        cg = lift(self.compile(args_nodes[0]))
+        text = node_text(args_nodes[0])
 
         def g(fr: Frame) -> Gen:
             c = yield from cg(fr)
@@ -430,16 +438,16 @@ def _show(v: Any) -> str:
     return hex(v) if isinstance(v, int) and v > 255 else str(v)
 
 
-def _text(node: tree_sitter.Node | None) -> str:
+def node_text(node: tree_sitter.Node | None) -> str:
     return "" if node is None or node.text is None else node.text.decode()
 
 
 def _field(node: tree_sitter.Node, name: str) -> tree_sitter.Node:
     child = node.child_by_field_name(name)
     if child is None:
-        raise NotAnalysed(f"malformed {node.type} `{_text(node)}`")
+        raise NotAnalysed(f"malformed {node.type} `{node_text(node)}`")
     return child
 
 
-def _named(node: tree_sitter.Node) -> list[tree_sitter.Node]:
+def named_children(node: tree_sitter.Node) -> list[tree_sitter.Node]:
     return [c for c in node.named_children if c.type != "comment"]

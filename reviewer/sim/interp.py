@@ -15,7 +15,7 @@ import tree_sitter
 
 from ..cparse import parse_c
 from ..model import FunctionImage
-from ._cexpr import Expr, ExprCompiler, Frame, Loc, _lift, _named, _text, normaliser
+from ._cexpr import Expr, ExprCompiler, Frame, Loc, lift, named_children, node_text, normaliser
 from ._errors import NotAnalysed
 from .model import PRIMITIVES
 from .model.state import Cpu, Gen
@@ -26,6 +26,9 @@ _NORMAL, _BREAK, _CONTINUE, _RETURN = 0, 1, 2, 3
 Stmt = Callable[[Frame], Gen]
 CFunction = Callable[[Cpu, list[Any]], Gen]
 _MAX_DEPTH = 32
+_MACROS: dict[str, tuple[str, tuple[Any, ...]]] = {"__free_page": ("__free_pages", (0,))}
+"""Function-like macros: ``__free_page(p)`` is ``__free_pages(p, 0)``, so a revision's
+__free_pages is what it runs."""
 
 
 class SourceLookup(Protocol):
@@ -48,6 +51,15 @@ class Program:
         found = self._compiled.get(name)
         if found is not None:
             return found
+        if name in _MACROS and name not in self.images:
+            target, extra = _MACROS[name]
+            program = self
+
+            def alias(cx: Cpu, args: list[Any]) -> Gen:
+                return program.function(target, loc)(cx, [*args, *extra])
+
+            self._compiled[name] = alias
+            return alias
         image = self.images.get(name)
         if image is None and name not in PRIMITIVES and self.lookup is not None:
             image = self.lookup.lookup(name)
@@ -89,7 +101,7 @@ def _declared_name(node: tree_sitter.Node) -> str:
     while decl is not None and decl.type != "function_declarator":
         decl = decl.child_by_field_name("declarator")
     ident = decl.child_by_field_name("declarator") if decl is not None else None
-    return _text(ident)
+    return node_text(ident)
 
 
 def _declarator_name(decl: tree_sitter.Node) -> tuple[str, bool, bool]:
@@ -102,9 +114,9 @@ def _declarator_name(decl: tree_sitter.Node) -> tuple[str, bool, bool]:
             array = True
         nxt = decl.child_by_field_name("declarator")
         if nxt is None:
-            return _text(decl), pointer, True
+            return node_text(decl), pointer, True
         decl = nxt
-    return _text(decl), pointer, array
+    return node_text(decl), pointer, array
 
 
 class _FunctionCompiler:
@@ -160,14 +172,14 @@ class _FunctionCompiler:
             decl = decl.child_by_field_name("declarator")
         params: list[int] = []
         plist = decl.child_by_field_name("parameters") if decl is not None else None
-        for p in _named(plist) if plist is not None else []:
+        for p in named_children(plist) if plist is not None else []:
             if p.type != "parameter_declaration":
-                return _failing(f"parameter `{_text(p)}` of {self.name}() at {self.loc(p)[0]}:{self.loc(p)[1]}")
+                return _failing(f"parameter `{node_text(p)}` of {self.name}() at {self.loc(p)[0]}:{self.loc(p)[1]}")
             d = p.child_by_field_name("declarator")
             if d is None:  # (void)
                 continue
             pname, pointer, _ = _declarator_name(d)
-            params.append(self.declare(pname, normaliser(_text(p.child_by_field_name("type")), pointer)))
+            params.append(self.declare(pname, normaliser(node_text(p.child_by_field_name("type")), pointer)))
         body = self.stmt(self.node.child_by_field_name("body") or self.node)
         nslots, fname, where = self.nslots, self.name, self.loc(self.node)
         norms = [self.slot_norm(i) for i in params]
@@ -200,7 +212,7 @@ class _FunctionCompiler:
         handler = getattr(self, "_s_" + node.type, None)
         loc = self.loc(node)
         if handler is None:
-            return _raise_stmt(f"unsupported C statement {node.type} `{_text(node).splitlines()[0]}`", loc)
+            return _raise_stmt(f"unsupported C statement {node.type} `{node_text(node).splitlines()[0]}`", loc)
         try:
             body: Stmt = handler(node)
         except NotAnalysed as exc:
@@ -231,13 +243,13 @@ class _FunctionCompiler:
         return _nothing
 
     def _s_expression_statement(self, node: tree_sitter.Node) -> Stmt:
-        inner = _named(node)
+        inner = named_children(node)
         if not inner:
             return _nothing
         return self._located(self.exprs.compile(inner[0]), self.loc(node))
 
     def _located(self, e: Expr, loc: Loc) -> Stmt:
-        eg = _lift(e)
+        eg = lift(e)
 
         def g(fr: Frame) -> Gen:
             fr[0].loc = loc
@@ -247,7 +259,7 @@ class _FunctionCompiler:
         return g
 
     def _s_declaration(self, node: tree_sitter.Node) -> Stmt:
-        type_text = _text(node.child_by_field_name("type"))
+        type_text = node_text(node.child_by_field_name("type"))
         parts: list[Stmt] = []
         for d in node.children_by_field_name("declarator"):
             init = d.child_by_field_name("value") if d.type == "init_declarator" else None
@@ -255,11 +267,11 @@ class _FunctionCompiler:
             assert target is not None
             name, pointer, array = _declarator_name(target)
             if array:
-                raise NotAnalysed(f"array declaration `{_text(d)}` at {self.loc(d)[0]}:{self.loc(d)[1]}")
+                raise NotAnalysed(f"array declaration `{node_text(d)}` at {self.loc(d)[0]}:{self.loc(d)[1]}")
             value = self.exprs.compile(init) if init is not None else Expr(False, lambda fr: 0)
             slot = self.declare(name, normaliser(type_text, pointer))  # after the initialiser: C scope
             norm = self.slot_norm(slot)
-            vg = _lift(value)
+            vg = lift(value)
             loc = self.loc(d)
 
             def g(fr: Frame, vg: Callable[[Frame], Gen] = vg, slot: int = slot,
@@ -287,9 +299,9 @@ class _FunctionCompiler:
         if cond is None:
             raise NotAnalysed(f"{node.type} without a condition")
         if cond.type in ("parenthesized_expression", "condition_clause"):
-            inner = _named(cond)
+            inner = named_children(cond)
             cond = inner[-1] if inner else cond
-        e = _lift(self.exprs.compile(cond))
+        e = lift(self.exprs.compile(cond))
         loc = self.loc(cond)
 
         def g(fr: Frame) -> Gen:
@@ -303,7 +315,7 @@ class _FunctionCompiler:
         then = self.stmt(node.child_by_field_name("consequence") or node)
         alt_node = node.child_by_field_name("alternative")
         if alt_node is not None and alt_node.type == "else_clause":
-            alt_node = _named(alt_node)[0]
+            alt_node = named_children(alt_node)[0]
         alt = self.stmt(alt_node) if alt_node is not None else _nothing
 
         def g(fr: Frame) -> Gen:
@@ -344,9 +356,9 @@ class _FunctionCompiler:
             init = self.stmt(init_node) if init_node.type == "declaration" else self._located(
                 self.exprs.compile(init_node), self.loc(init_node))
         cond_node = node.child_by_field_name("condition")
-        cond = _lift(self.exprs.compile(cond_node)) if cond_node is not None else None
+        cond = lift(self.exprs.compile(cond_node)) if cond_node is not None else None
         upd_node = node.child_by_field_name("update")
-        update = _lift(self.exprs.compile(upd_node)) if upd_node is not None else None
+        update = lift(self.exprs.compile(upd_node)) if upd_node is not None else None
         body = self.stmt(node.child_by_field_name("body") or node)
         self.scopes.pop()
         loop = self._loop(cond, body, update, True)
@@ -358,9 +370,9 @@ class _FunctionCompiler:
         return g
 
     def _s_return_statement(self, node: tree_sitter.Node) -> Stmt:
-        inner = _named(node)
+        inner = named_children(node)
         loc = self.loc(node)
-        vg = _lift(self.exprs.compile(inner[0])) if inner else None
+        vg = lift(self.exprs.compile(inner[0])) if inner else None
 
         def g(fr: Frame) -> Gen:
             fr[0].loc = loc
@@ -378,9 +390,9 @@ class _FunctionCompiler:
 
     # ---- preprocessor conditionals inside bodies, decided against kconfig now
     def _s_preproc_ifdef(self, node: tree_sitter.Node) -> Stmt:
-        name = _text(node.child_by_field_name("name"))
+        name = node_text(node.child_by_field_name("name"))
         taken = _kconfig_defined(self.program.kconfig, name)
-        if node.children and _text(node.children[0]) == "#ifndef":
+        if node.children and node_text(node.children[0]) == "#ifndef":
             taken = not taken
         return self._preproc_branch(node, taken)
 
@@ -408,20 +420,20 @@ class _FunctionCompiler:
     def _pp_eval(self, node: tree_sitter.Node) -> int:
         t = node.type
         if t == "number_literal":
-            return int(_text(node).rstrip("uUlL"), 0)
+            return int(node_text(node).rstrip("uUlL"), 0)
         if t == "identifier":
-            v = self.program.kconfig.get(_text(node), 0)
-            return v if isinstance(v, int) else int(_kconfig_defined(self.program.kconfig, _text(node)))
+            v = self.program.kconfig.get(node_text(node), 0)
+            return v if isinstance(v, int) else int(_kconfig_defined(self.program.kconfig, node_text(node)))
         if t == "preproc_defined":
-            return int(_kconfig_defined(self.program.kconfig, _text(_named(node)[0])))
-        if t == "call_expression" and _text(node.child_by_field_name("function")) in ("IS_ENABLED", "IS_BUILTIN"):
-            return int(_kconfig_defined(self.program.kconfig, _text(_named(node.child_by_field_name("arguments") or node)[0])))
+            return int(_kconfig_defined(self.program.kconfig, node_text(named_children(node)[0])))
+        if t == "call_expression" and node_text(node.child_by_field_name("function")) in ("IS_ENABLED", "IS_BUILTIN"):
+            return int(_kconfig_defined(self.program.kconfig, node_text(named_children(node.child_by_field_name("arguments") or node)[0])))
         if t == "parenthesized_expression":
-            return self._pp_eval(_named(node)[0])
-        if t == "unary_expression" and _text(node.child_by_field_name("operator")) == "!":
+            return self._pp_eval(named_children(node)[0])
+        if t == "unary_expression" and node_text(node.child_by_field_name("operator")) == "!":
             return int(not self._pp_eval(node.child_by_field_name("argument") or node))
         if t == "binary_expression":
-            op = _text(node.child_by_field_name("operator"))
+            op = node_text(node.child_by_field_name("operator"))
             a = self._pp_eval(node.child_by_field_name("left") or node)
             b = self._pp_eval(node.child_by_field_name("right") or node)
             table = {"&&": int(bool(a and b)), "||": int(bool(a or b)), "==": int(a == b), "!=": int(a != b),
@@ -429,7 +441,7 @@ class _FunctionCompiler:
             if op in table:
                 return table[op]
         loc = self.loc(node)
-        raise NotAnalysed(f"preprocessor condition `{_text(node)}` at {loc[0]}:{loc[1]}")
+        raise NotAnalysed(f"preprocessor condition `{node_text(node)}` at {loc[0]}:{loc[1]}")
 
 
 def _kconfig_defined(kconfig: Mapping[str, bool | int | str], name: str) -> bool:

@@ -2,7 +2,8 @@
 
 A scenario file holds ``name``, ``description``, ``exercises`` (the functions whose change makes
 the scenario relevant), a ``[setup]`` snippet run to completion before the threads start (extra
-references), and ``[[thread]]`` tables with ``name`` and ``code``. Snippets see ``page`` (the
+references), ``[[thread]]`` tables with ``name`` and ``code``, and optionally ``compound`` and
+``kmem`` (lists of true/false) to restrict the configurations it runs in. Snippets see ``page`` (the
 first page of the allocation) and ``order``; the allocation itself (order, __GFP_COMP,
 __GFP_ACCOUNT) comes from the configuration being simulated.
 """
@@ -46,6 +47,9 @@ class Scenario:
     """How traces cite it: ``scenarios/<file>.toml``."""
     digest: str
     """sha256 of the file, for caches."""
+    compound: tuple[bool, ...] = (False, True)
+    """Which allocations the scenario makes sense for (``compound = [false]`` in the file)."""
+    kmem: tuple[bool, ...] = (False, True)
 
 
 def load_scenarios(dirs: Sequence[Path] = ()) -> tuple[Scenario, ...]:
@@ -86,6 +90,8 @@ def _load(path: Path, cite: str) -> Scenario:
         snippet, search_from = _snippet(table, _str(table, "name", path), text, search_from, path, cite)
         threads.append(snippet)
     return Scenario(
+        compound=_flags(raw, "compound", path),
+        kmem=_flags(raw, "kmem", path),
         name=name,
         description=str(raw.get("description", "")),
         exercises=tuple(exercises),
@@ -94,6 +100,13 @@ def _load(path: Path, cite: str) -> Scenario:
         file=cite,
         digest=hashlib.sha256(text.encode()).hexdigest(),
     )
+
+
+def _flags(raw: dict[str, Any], key: str, path: Path) -> tuple[bool, ...]:
+    value = raw.get(key, [False, True])
+    if not isinstance(value, list) or not value or not all(isinstance(v, bool) for v in value):
+        raise ScenarioError(f"{path}: `{key}` must be a non-empty list of true/false")
+    return tuple(value)
 
 
 def _str(table: dict[str, Any], key: str, path: Path) -> str:

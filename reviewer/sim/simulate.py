@@ -24,8 +24,8 @@ from .scenario import Scenario, load_scenarios
 from .system import RawStep, RunPlan, SimSystem
 from .trace import symbols_of, trace_steps
 
-__all__ = ["CellResult", "SimCache", "SimulationResult", "configurations", "model_options",
-           "run_cell", "simulate_revision"]
+__all__ = ["CellResult", "SimCache", "SimulationResult", "classify", "configurations", "identity",
+           "model_options", "run_cell", "simulate_revision"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +63,16 @@ def configurations(orders: Sequence[int]) -> tuple[SimConfig, ...]:
                  for k in (False, True) if not (o == 0 and c))
 
 
-def model_options(kconfig: Mapping[str, bool | int | str], *, split_hoists_head_load: bool = False) -> ModelOptions:
+def model_options(kconfig: Mapping[str, bool | int | str], *, split_hoists_head_load: bool = False,
+                  tail_loop_per_page: bool = False) -> ModelOptions:
     def on(name: str, default: bool) -> bool:
         v = kconfig.get(name, default)
         return v not in ("", "n") if isinstance(v, str) else bool(v)
 
     return ModelOptions(debug_vm=on("CONFIG_DEBUG_VM", False), memcg=on("CONFIG_MEMCG", True),
                         memcg_kmem=on("CONFIG_MEMCG_KMEM", True),
-                        split_hoists_head_load=split_hoists_head_load)
+                        split_hoists_head_load=split_hoists_head_load,
+                        tail_loop_per_page=tail_loop_per_page)
 
 
 def _images_digest(images: Mapping[str, FunctionImage]) -> str:
@@ -90,12 +92,16 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
     except NotAnalysed as exc:
         return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
     plan = RunPlan(config=config, options=options, setup=setup, threads=threads)
+    try:
+        initial = plan.initial_state()
+    except NotAnalysed as exc:
+        return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
     shortest: dict[tuple[str, str], _Found] = {}
     finals: set[object] = set()
     called: set[str] = set()
 
     def factory() -> System:
-        return SimSystem(plan)
+        return SimSystem(plan, initial)
 
     def on_execution(system: System, schedule: tuple[int, ...]) -> None:
         assert isinstance(system, SimSystem)
@@ -142,8 +148,12 @@ def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *,
                       post_lookup: SourceLookup | None, pre_lookup: SourceLookup | None,
                       config: SimulatorConfig, kconfig: Mapping[str, bool | int | str],
                       scenario_dirs: Sequence[Path] = (), cache: SimCache | None = None,
-                      split_hoists_head_load: bool = False) -> SimulationResult:
-    """Simulate a revision and its base on every scenario that exercises a function it touches."""
+                      split_hoists_head_load: bool = False, tail_loop_per_page: bool = False) -> SimulationResult:
+    """Simulate a revision and its base on every scenario that exercises a function it touches.
+
+    ``split_hoists_head_load`` and ``tail_loop_per_page`` are the model switches of
+    :class:`~reviewer.sim.model.state.ModelOptions` (places where the spec is unsure).
+    """
     if not config.enabled:
         return SimulationResult((), ())
     cache = cache if cache is not None else SimCache()
@@ -151,7 +161,8 @@ def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *,
     touched = frozenset(f.name for f in functions)
     post = {f.name: f.post for f in functions if f.post is not None}
     pre = {f.name: f.pre for f in functions if f.pre is not None}
-    options = model_options(kconfig, split_hoists_head_load=split_hoists_head_load)
+    options = model_options(kconfig, split_hoists_head_load=split_hoists_head_load,
+                            tail_loop_per_page=tail_loop_per_page)
     budget = Budget(config.max_executions, config.max_steps, config.max_seconds)
     post_program = Program(post, kconfig=kconfig, lookup=post_lookup, debug_vm=options.debug_vm)
     pre_program = Program(pre, kconfig=kconfig, lookup=pre_lookup, debug_vm=options.debug_vm)
@@ -162,6 +173,8 @@ def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *,
         if not touched & set(scenario.exercises):
             continue
         for cfg in configurations(config.orders):
+            if cfg.compound not in scenario.compound or cfg.kmem not in scenario.kmem:
+                continue
             key = (base_id, _images_digest(pre), scenario.digest, cfg, kkey, options, budget)
             cell = cache.cells.get(key)
             if cell is None:
@@ -181,18 +194,30 @@ def _as_status(verdict: SimVerdict, status: Status) -> SimVerdict:
     return replace(verdict, violations=tuple(replace(v, status=status) for v in verdict.violations))
 
 
+def identity(v: Violation) -> tuple[str, str]:
+    """What makes two violations "the same" across base and revision: the property, plus the
+    bad-page reason or the stale read's field (so a new kind of bad page is not pre-existing)."""
+    if v.property == "bad-page":
+        parts = v.detail.split('"')
+        return v.property, parts[1] if len(parts) > 2 else v.detail.split(":")[0]
+    if v.property == "stale-read":
+        return v.property, v.detail.split(" of page ")[0]
+    return v.property, ""
+
+
 def classify(mine: SimVerdict, base: SimVerdict) -> SimVerdict:
-    """Pre-existing: the same property in the same cell on the base; fixed: only on the base."""
+    """Pre-existing: the same property (and kind) in the same cell on the base; fixed: only there."""
     if mine.outcome == "not-analysed":
         return mine
-    base_props = {v.property for v in base.violations} if base.outcome != "not-analysed" else set()
-    mine_props = {v.property for v in mine.violations}
-    out = [replace(v, status=Status.PRE_EXISTING if v.property in base_props else Status.INTRODUCED)
+    base_ids = {identity(v) for v in base.violations} if base.outcome != "not-analysed" else set()
+    mine_ids = {identity(v) for v in mine.violations}
+    out = [replace(v, status=Status.PRE_EXISTING if identity(v) in base_ids else Status.INTRODUCED)
            for v in mine.violations]
-    fixed_seen: set[str] = set()
+    fixed_seen: set[tuple[str, str]] = set()
     for v in base.violations:
-        if v.property not in mine_props and v.property not in fixed_seen:
-            fixed_seen.add(v.property)
+        key = identity(v)
+        if key not in mine_ids and key not in fixed_seen:
+            fixed_seen.add(key)
             out.append(replace(v, status=Status.FIXED))
     live = any(v.status is not Status.FIXED for v in out)
     return replace(mine, violations=tuple(out), outcome="violation" if live else "clean")

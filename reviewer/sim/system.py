@@ -38,6 +38,16 @@ class RunPlan:
     setup: CFunction | None
     threads: tuple[tuple[str, CFunction], ...]
 
+    def initial_state(self) -> KernelState:
+        """The allocation as __alloc_pages leaves it, then the setup snippet run to its end."""
+        cfg = self.config
+        state = KernelState.empty(1 << cfg.order, self.options)
+        allocate(state, cfg.order, compound=cfg.compound, kmem=cfg.kmem)
+        if self.setup is not None:
+            setup_cpu = Cpu(HARNESS_CPU, "setup", state)
+            run_to_end(setup_cpu, self.setup(setup_cpu, [PagePtr(0), cfg.order]))
+        return state
+
 
 @dataclass(slots=True)
 class _Thread:
@@ -46,6 +56,7 @@ class _Thread:
     done: bool = False
     next_loc: tuple[str, int, str] = ("", 0, "")
     next_fn: str = ""
+    next_intro: list[str] | None = None
 
 
 def _resume(cpu: Cpu, gen: Gen) -> bool:
@@ -67,15 +78,14 @@ def run_to_end(cpu: Cpu, gen: Gen) -> None:
 class SimSystem:
     """A fresh allocation, the setup snippet run, and one generator per scenario thread."""
 
-    def __init__(self, plan: RunPlan) -> None:
+    def __init__(self, plan: RunPlan, initial: KernelState | None = None) -> None:
+        """``initial``: plan.initial_state(), built once and copied for every execution."""
         cfg = plan.config
-        self.state = KernelState.empty(1 << cfg.order, plan.options)
-        allocate(self.state, cfg.order, compound=cfg.compound, kmem=cfg.kmem)
+        self.state = initial.copy() if initial is not None else plan.initial_state()
         args: list[Any] = [PagePtr(0), cfg.order]
-        if plan.setup is not None:
-            setup_cpu = Cpu(HARNESS_CPU, "setup", self.state)
-            run_to_end(setup_cpu, plan.setup(setup_cpu, list(args)))
         self.trace: list[RawStep] = []
+        self.footprints: list[tuple[int, frozenset[Access]]] = []
+        """Every step's thread and accesses, in order (for counting Mazurkiewicz traces)."""
         self.threads: list[_Thread] = []
         self.names = tuple(name for name, _ in plan.threads)
         for tid, (name, fn) in enumerate(plan.threads):
@@ -84,6 +94,7 @@ class SimSystem:
             th.done = not _resume(cpu, th.gen)  # thread-local prologue up to the first access
             cpu.pending.clear()
             th.next_loc, th.next_fn = cpu.loc, cpu.stack[-1] if cpu.stack else ""
+            th.next_intro, cpu.intro = cpu.intro or None, []
             self.threads.append(th)
         self.drained = False
         self.harness_entered: dict[str, None] = {}
@@ -99,11 +110,17 @@ class SimSystem:
         th.done = not _resume(cpu, th.gen)
         stack = cpu.stack
         th.next_loc, th.next_fn = cpu.loc, stack[-1] if stack else ""
+        intro = th.next_intro
+        if cpu.intro:
+            th.next_intro, cpu.intro = cpu.intro, []
+        else:
+            th.next_intro = None
         accesses = frozenset(cpu.pending)
         cpu.pending.clear()
+        self.footprints.append((tid, accesses))
         effects = cpu.effects
-        if effects:
-            self.trace.append((tid, loc, fn, "; ".join(effects)))
+        if effects or intro:
+            self.trace.append((tid, loc, fn, "; ".join((intro or []) + effects)))
             effects.clear()
         return accesses
 

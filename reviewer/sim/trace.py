@@ -26,6 +26,8 @@ def trace_steps(raw: Sequence[RawStep], names: Sequence[str]) -> tuple[TraceStep
 
 
 def symbols_of(steps: Sequence[TraceStep], extra: Sequence[str]) -> tuple[str, ...]:
+    """The property's own symbols, the fields and flags the trace shows, then the functions whose
+    steps changed or observed something (what a reviewer's comment would name)."""
     seen: dict[str, None] = dict.fromkeys(extra)
     for step in steps:
         text = f"{step.source} {step.effect}"
@@ -34,6 +36,9 @@ def symbols_of(steps: Sequence[TraceStep], extra: Sequence[str]) -> tuple[str, .
                 seen.setdefault(symbol, None)
         if "css(" in step.effect:
             seen.setdefault("css", None)
+    for step in steps:
+        if step.function and not step.function.startswith("__scenario_"):
+            seen.setdefault(step.function, None)
     return tuple(seen)
 
 
@@ -53,7 +58,8 @@ def format_trace(violation: Violation) -> str:
         cell: list[str] = []
         where = (step.file, step.line)
         if last_source.get(step.cpu) != where:
-            cell.append(f"{step.source}  [{step.file.rsplit('/', 1)[-1]}:{step.line}]")
+            cell.extend(textwrap.wrap(f"{step.file.rsplit('/', 1)[-1]}:{step.line}: {step.source}", _COLUMN,
+                                      subsequent_indent="    "))
             last_source[step.cpu] = where
         fn = f"{step.function}: " if step.function else ""
         cell.extend(textwrap.wrap(f"  {fn}{step.effect}", _COLUMN, subsequent_indent="    "))

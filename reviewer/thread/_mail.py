@@ -2,7 +2,7 @@
 
 Parsing is deliberately forgiving: mailing-list archives hold broken dates, unknown charsets
 and missing Message-IDs, and one bad header must not lose the whole thread. Whatever had to be
-guessed is recorded (``date_source``, synthetic ``@reviewer.invalid`` ids).
+guessed is recorded (``date_source``, synthetic ``@synthetic.reviewer.invalid`` ids).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import email.errors
 import email.header
 import email.message
 import email.utils
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .._errors import MailError
+from .._mbox import synthetic_message_id
 from ..model import Address
 
 __all__ = ["ParsedMail", "parse_mail", "unescape_mboxrd"]
@@ -118,7 +118,7 @@ def _message_id(msg: email.message.Message, raw: bytes) -> str:
     bare = decode_header(msg.get("Message-ID")).strip()
     if bare and " " not in bare:
         return bare
-    return f"{hashlib.sha1(raw).hexdigest()}@reviewer.invalid"
+    return synthetic_message_id(raw)
 
 
 def _parse_date(value: str) -> datetime | None:

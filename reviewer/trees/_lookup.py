@@ -8,6 +8,7 @@ from pathlib import Path
 from ..model import FunctionImage
 from ._functions import find_functions, function_at, function_named
 from ._git import Git, open_repo
+from ._synthetic import SYNTHETIC_SUBJECT
 
 __all__ = ["SourceLookup"]
 
@@ -17,13 +18,19 @@ _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 class SourceLookup:
     """``lookup(name)``: the function's source in one commit (``git grep`` then parse).
 
-    Results are memoised per instance (one lookup serves one tree commit).
+    Results are memoised per instance (one lookup serves one tree commit). In a synthetic tree
+    (a base made of hunks, or a revision applied to one) every image is marked incomplete: only
+    the hunks' lines are real there.
     """
 
     def __init__(self, repo_path: Path, commit: str) -> None:
         self._git: Git = open_repo(repo_path)
         self._commit = commit
         self._found: dict[str, FunctionImage | None] = {}
+        roots = self._git.out("rev-list", "--max-parents=0", commit).split()
+        self._synthetic = bool(roots) and all(
+            self._git.out("log", "-1", "--format=%s", root) == SYNTHETIC_SUBJECT for root in roots
+        )
 
     def lookup(self, name: str) -> FunctionImage | None:
         if name not in self._found:
@@ -60,6 +67,12 @@ class SourceLookup:
                 start_line=span.start_line,
                 end_line=span.end_line,
                 source=span.source(lines),
-                problems=span.problems,
+                complete=not self._synthetic,
+                problems=span.problems
+                + (
+                    (f"{path}:{span.start_line}: synthetic tree, only hunk lines are real",)
+                    if self._synthetic
+                    else ()
+                ),
             )
         return None

@@ -17,6 +17,7 @@ from ._git import EMPTY_TREE, Git
 from ._graft import Entry, graft
 
 __all__ = [
+    "SYNTHETIC_SUBJECT",
     "KnownLines",
     "build_synthetic_base",
     "layout_file",
@@ -26,6 +27,9 @@ __all__ = [
 
 KnownLines = Mapping[str, frozenset[int]]
 """Per path, the 1-based lines whose text came from a hunk (everything else is filler)."""
+
+SYNTHETIC_SUBJECT = "reviewer: synthetic base from the hunks' pre-images"
+"""Subject of every synthetic base commit (how a later reader knows a tree is made up)."""
 
 _COMMENT_TOKEN = re.compile(r"/\*|\*/")
 _CONTINUATION = re.compile(r"^\s\*(?:\s|$)")
@@ -146,4 +150,4 @@ def build_synthetic_base(git: Git, files: Sequence[FileDiff]) -> tuple[str, Know
         changes[path] = ("100644", blob)
         known[path] = frozenset(lines)
     tree = graft(git, EMPTY_TREE, changes)
-    return _commit(git, tree, "reviewer: synthetic base from the hunks' pre-images"), known
+    return _commit(git, tree, SYNTHETIC_SUBJECT), known

@@ -19,7 +19,7 @@ _QUOTE_RE = re.compile(r"^[ \t]?((?:>[ \t]?)+)")
 _ATTRIBUTION_RE = re.compile(r"^\s*(On\b.*|.*\b)(wrote|writes|said):\s*$")
 _PSEUDO_FROM_RE = re.compile(r"^>?From [0-9a-f]{40} ")
 _SCISSORS_RE = re.compile(r"^\s*-{2,}\s*>8\s*-{2,}|^\s*-+8<-+")
-_ELISION_RE = re.compile(r"^\s*\[(\.\.\.|…|snip|snipped)\]\s*$", re.IGNORECASE)
+_ELISION_RE = re.compile(r"^\s*(\[(\.\.\.|…|snip|snipped)\]|<snip>)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +143,9 @@ def read_body(message: Message, carried: tuple[Revision, ...]) -> tuple[Paragrap
 
 
 def _next_is_quote(body: list[str], i: int) -> bool:
+    """Whether the next non-blank line, snip markers (``[...]``) skipped, is quoted."""
     for text in body[i + 1 :]:
-        if text.strip():
+        if text.strip() and not _ELISION_RE.match(text):
             return bool(_QUOTE_RE.match(text))
     return False
 

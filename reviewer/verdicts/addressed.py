@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from ..model import Comment, CommentLink, RevisionKind, RevisionReview, Status, Thread
+from ..model import Comment, CommentLink, Finding, RevisionKind, RevisionReview, Status, Thread
+from .identity import finding_identity
 
 __all__ = ["addressed", "ordered_revisions", "standing_of_link"]
 
@@ -47,7 +48,7 @@ def standing_of_link(link: CommentLink, rr: RevisionReview, origin: RevisionRevi
             if any(v.property == link.what and v.status is not Status.FIXED for v in verdict.violations):
                 return "present"
         return "absent" if analysed else "n/a"
-    if any(f.check == link.what and f.status is not Status.FIXED for f in rr.findings):
+    if any(_same_finding(link, f) and f.status is not Status.FIXED for f in rr.findings):
         return "present"
     if rr.applied is None:
         return "n/a"
@@ -59,13 +60,20 @@ def standing_of_link(link: CommentLink, rr: RevisionReview, origin: RevisionRevi
     return "absent"
 
 
+def _same_finding(link: CommentLink, f: Finding) -> bool:
+    # the same check; and, when the link knows which finding, that finding (not another one
+    # of the same check elsewhere in the function)
+    return f.check == link.what and (not link.finding or link.finding == finding_identity(f))
+
+
 def addressed(
     comment: Comment,
     links: Sequence[CommentLink],
     revision_reviews: Sequence[RevisionReview],
     thread: Thread,
 ) -> tuple[tuple[str, str], ...]:
-    """(revision label, ``present`` | ``fixed`` | ``n/a``) from the anchored revision on."""
+    """(revision label, ``present`` | ``fixed`` | ``n/a``) from the anchored revision on, for
+    ``links`` (the caller passes the comment's best-supported links)."""
     if not links or comment.anchor_revision is None:
         return ()
     ordered = ordered_revisions(revision_reviews, thread)

@@ -212,7 +212,8 @@ def _anchor_quote(
         if best.kind is RevisionKind.SKETCH:
             return best.id, None, None, f"quotes the message proposing {best.label}"
         return best.id, None, None, f"quotes the commit message of {best.label}"
-    assert isinstance(last_hit, DiffLine)
+    if not isinstance(last_hit, DiffLine):
+        return None
     return best.id, last_hit.path, last_hit.line, (
         f"quotes {best.label} {last_hit.path}:{last_hit.line} ({last_hit.marker or ' '}{last_hit.text[:60]})"
     )

@@ -10,9 +10,10 @@ A verdict of the comment's anchored revision is linked when
   comment names the check's subject, or the finding sits on the quoted line;
 * the comment sits beside a diff proposed in its own message (the violations it introduces).
 
-A trace passing within ``NEAR`` lines of the quoted line the comment sits under ("trace passes
-mm/page_alloc.c:5148 quoted above") is recorded as further evidence, but does not link on its
-own: every trace of a small function passes every line of it. Words naming a configuration
+A trace passing the quoted line the comment sits under or the ``NEAR`` lines above it ("trace
+passes mm/page_alloc.c:5148 quoted above") is recorded as further evidence, but does not link
+on its own: every trace of a small function passes every line of it. Links are ranked by how
+much supports them; "addressed" follows the best-supported ones. Words naming a configuration
 ("compound page", "non-compound") keep only the configurations that match. Each link records
 why it was made; verdicts with none of these reasons are not attached.
 """
@@ -39,11 +40,16 @@ from ..model import (
 from ._diffindex import normalise
 from .addressed import addressed
 from .comments import split_comments
+from .identity import finding_identity
 from .vocabulary import check_words, config_words, property_words, scenario_words
 
-__all__ = ["NEAR", "link_comments", "link_comment"]
+__all__ = ["NEAR", "PROPERTY_ORDER", "finding_identity", "link_comment", "link_comments"]
 
 BUDGET_EXCEEDED = "budget-exceeded"
+PROPERTY_ORDER = (
+    "double-free", "bad-page", "charge-leak", "page-leak", "over-uncharge", "css-imbalance", "stale-read",
+)
+"""The most serious first: among equally supported links, the first is the one shown."""
 NEAR = 3
 """Lines either side of the anchored line a trace step or finding may be and still count."""
 _RIGHT_ABOVE = 3
@@ -57,8 +63,11 @@ def link_comments(thread: Thread, revision_reviews: Sequence[RevisionReview]) ->
     out = []
     for comment in comments:
         rr = by_id.get(comment.anchor_revision or "")
-        links = link_comment(comment, rr) if rr is not None else ()
-        out.append(CommentReview(comment, links, addressed(comment, links, revision_reviews, thread)))
+        ranked = _ranked_links(comment, rr) if rr is not None else []
+        links = tuple(link for _, link in ranked)
+        # "addressed" follows what the comment is most clearly about (its best-supported links)
+        primary = [link for score, link in ranked if score == ranked[0][0]] if ranked else []
+        out.append(CommentReview(comment, links, addressed(comment, primary, revision_reviews, thread)))
     return tuple(out)
 
 
@@ -139,12 +148,12 @@ def _passes_anchor(comment: Comment, rr: RevisionReview, violation: Violation) -
     if not comment.quoted or line is None or comment.anchor_file is None:
         return None
     for step in violation.trace:
-        if _same_path(step.file, comment.anchor_file) and abs(step.line - line) <= NEAR:
+        if _same_path(step.file, comment.anchor_file) and line - NEAR <= step.line <= line:
             return f"trace passes {step.file}:{step.line} quoted above"
     return None
 
 
-def _sim_links(comment: Comment, rr: RevisionReview) -> list[CommentLink]:
+def _sim_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentLink]]:
     groups = _groups(rr)
     telling = _telling_symbols(groups)
     text = comment.text
@@ -186,45 +195,76 @@ def _sim_links(comment: Comment, rr: RevisionReview) -> list[CommentLink]:
             why = "; ".join([where, *reasons] if where else reasons)
             link = CommentLink(rr.revision.id, "simulator", g.property, why, g.scenario, verdict.config)
             ranked.append((score + (2 if where else 0), link))
-    # strongest evidence first: the views show the first link's trace beside the comment
-    return [link for _, link in sorted(ranked, key=lambda pair: -pair[0])]
+    return ranked
 
 
-def _check_reasons(comment: Comment, rr: RevisionReview, finding: Finding) -> list[str]:
+def _severity(prop: str) -> int:
+    return PROPERTY_ORDER.index(prop) if prop in PROPERTY_ORDER else len(PROPERTY_ORDER)
+
+
+def _check_reasons(
+    comment: Comment, rr: RevisionReview, finding: Finding, telling: frozenset[str]
+) -> tuple[int, list[str]]:
+    """The reasons to link ``finding`` to ``comment``, and how strongly they support it."""
     reasons: list[str] = []
+    score = 0
     line = _anchor_line_in_tree(comment, rr)
     if (
         comment.quoted
         and line is not None
         and comment.anchor_file is not None
         and _same_path(finding.file, comment.anchor_file)
-        and abs(finding.line - line) <= NEAR
+        and line - NEAR <= finding.line <= line
     ):
         reasons.append(f"finding at {finding.file}:{finding.line} quoted above")
+        score += 2
     above = [normalise(q.lstrip("> \t")) for q in comment.quoted.split("\n") if q.strip(" >\t")]
     above = above[-_RIGHT_ABOVE:]
     for evidence in finding.evidence:
         ev = normalise(evidence)
         if len(ev) >= 8 and any(ev in q or (len(q) >= 8 and q in ev) for q in above):
             reasons.append(f"quoted above: \"{ev[:70]}\"")
+            score += 2
             break
     for fragment, said in check_words(comment.text).items():
         if fragment in finding.check.lower():
             reasons.append(f"comment says \"{said}\" ({finding.check})")
+            score += 2
             break
-    names = _names_in(comment.text, finding.symbols)
-    if len(names) >= 2:
+    names = _names_in(comment.text, sorted(telling))
+    if names:
         reasons.append("comment names " + ", ".join(names))
-    return reasons
+        score += 1
+    return score, reasons
+
+
+def _check_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentLink]]:
+    findings = [f for f in rr.findings if f.status is not Status.FIXED]
+    # as for violations: only the symbols few findings share say which one a comment means
+    limit = max(1, len(findings) // 3)
+    count: dict[str, int] = {}
+    for f in findings:
+        for name in set(f.symbols):
+            count[name] = count.get(name, 0) + 1
+    links = []
+    for f in findings:
+        telling = frozenset(n for n in f.symbols if count[n] <= limit)
+        score, reasons = _check_reasons(comment, rr, f, telling)
+        if reasons:
+            link = CommentLink(rr.revision.id, "check", f.check, "; ".join(reasons), finding=finding_identity(f))
+            links.append((score, link))
+    return links
+
+
+def _ranked_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentLink]]:
+    """(strength, link), the best-supported first; among equals the most serious property
+    first (the views show the first link's trace beside the comment)."""
+    found = _sim_links(comment, rr) + _check_links(comment, rr)
+    ranked = sorted(found, key=lambda pair: (-pair[0], pair[1].source != "simulator", _severity(pair[1].what)))
+    return list({link: (score, link) for score, link in reversed(ranked)}.values())[::-1]
 
 
 def link_comment(comment: Comment, rr: RevisionReview) -> tuple[CommentLink, ...]:
-    """The links from ``comment`` to the verdicts of its anchored revision ``rr``."""
-    links = _sim_links(comment, rr)
-    for finding in rr.findings:
-        if finding.status is Status.FIXED:
-            continue
-        reasons = _check_reasons(comment, rr, finding)
-        if reasons:
-            links.append(CommentLink(rr.revision.id, "check", finding.check, "; ".join(reasons)))
-    return tuple(dict.fromkeys(links))
+    """The links from ``comment`` to the verdicts of its anchored revision ``rr``, the
+    best-supported first."""
+    return tuple(link for _, link in _ranked_links(comment, rr))

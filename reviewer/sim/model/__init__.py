@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import free, memcg, put, refs
-from .state import Cpu, Gen
+from .state import MEMCG_M, Cpu, Gen
 
 __all__ = ["PRIMITIVES", "Primitive"]
 
@@ -37,12 +37,29 @@ def _table() -> Mapping[str, Primitive]:
         for name in names:
             table[name] = getattr(module, name)
     table["page_cache_get_speculative"] = refs.get_page_unless_zero  # §2: add-unless-zero on SMP
-    table["__free_page"] = _free_page
+    table["mem_cgroup_disabled"] = _mem_cgroup_disabled
+    table["set_page_refcounted"] = put.set_page_refcounted
+    table["split_page_owner"] = _no_page_owner
+    table["__memcg_kmem_charge_page"] = _kmem_charge_page
     return MappingProxyType(table)
 
 
-def _free_page(cx: Cpu, page: object) -> Gen:
-    return put.__free_pages(cx, page, 0)
+def _kmem_charge_page(cx: Cpu, page: object, gfp: object, order: object) -> Gen:
+    """The C signature (page, gfp, order): the current task is in the scenarios' memcg M (§3)."""
+    return memcg.__memcg_kmem_charge_page(cx, page, free.check_order(cx, order, "__memcg_kmem_charge_page"),
+                                          MEMCG_M)
+
+
+def _mem_cgroup_disabled(cx: Cpu) -> Gen:
+    """A boot-time static key: no shared step."""
+    return not cx.state.options.memcg
+    yield
+
+
+def _no_page_owner(cx: Cpu, page: object, nr: object) -> Gen:
+    """page_owner bookkeeping is not modelled: it touches none of the modelled state."""
+    return None
+    yield
 
 
 PRIMITIVES: Mapping[str, Primitive] = _table()

@@ -9,6 +9,7 @@ from .state import BUDDY_MAPCOUNT, NO_HEAD, PG_HEAD, TAIL_MAPPING, Cpu, Gen, Pag
 
 __all__ = [
     "__free_one_page",
+    "check_order",
     "__free_pages_ok",
     "bad_page",
     "check_free_page",
@@ -20,7 +21,7 @@ __all__ = [
 ]
 
 
-def _order(cx: Cpu, order: object, fn: str) -> int:
+def check_order(cx: Cpu, order: object, fn: str) -> int:
     if isinstance(order, int) and not isinstance(order, bool) and 0 <= order <= 10:
         return order
     raise NotAnalysed(f"{fn}() called with order {order!r} at {cx.loc[0]}:{cx.loc[1]}")
@@ -88,7 +89,7 @@ def free_tail_pages_check(cx: Cpu, head: int, p: int) -> int:
 def free_pages_prepare(cx: Cpu, page: object, order: object, check_free: bool = True) -> Gen:
     """§4.7 in its order: tail loop, kmem uncharge, head check, bail out, clear head flags."""
     p = as_page(cx, page, "free_pages_prepare")
-    n = _order(cx, order, "free_pages_prepare")
+    n = check_order(cx, order, "free_pages_prepare")
     opts = cx.state.options
     cx.enter("free_pages_prepare")
     if opts.debug_vm:
@@ -102,8 +103,12 @@ def free_pages_prepare(cx: Cpu, page: object, order: object, check_free: bool = 
             corder = yield from compound_order(cx, page, watch=False)
             if corder != n:
                 vm_bug(cx, f"free_pages_prepare: compound_order(P{p}) {corder} != order {n}")
+        per_page = opts.tail_loop_per_page
+        if not per_page:
+            yield  # §8.6: the tail loop is one step of free_pages_prepare
         for i in range(1, 1 << n):
-            yield  # one step per subpage: its tail check, bad check and flag clearing
+            if per_page:
+                yield  # one step per subpage: its tail check, bad check and flag clearing
             if compound:
                 bad += free_tail_pages_check(cx, p, p + i)
             reason = _bad_reason(cx, p + i)
@@ -145,7 +150,7 @@ def _mark_lost(cx: Cpu, p: int, n: int) -> None:
 def __free_one_page(cx: Cpu, page: object, order: object, *, from_pcp: bool = False) -> Gen:
     """Under the zone lock: merge with equal-order PageBuddy buddies, mark the block head (§4.6)."""
     p = as_page(cx, page, "__free_one_page")
-    n = _order(cx, order, "__free_one_page")
+    n = check_order(cx, order, "__free_one_page")
     st = cx.state
     cx.enter("__free_one_page")
     yield  # the zone lock: this whole block is one atomic step
@@ -177,7 +182,7 @@ def __free_one_page(cx: Cpu, page: object, order: object, *, from_pcp: bool = Fa
 def __free_pages_ok(cx: Cpu, page: object, order: object) -> Gen:
     """free_pages_prepare(check_free=true); if it fails the block is lost, else free_one_page (§4.6)."""
     p = as_page(cx, page, "__free_pages_ok")
-    n = _order(cx, order, "__free_pages_ok")
+    n = check_order(cx, order, "__free_pages_ok")
     cx.enter("__free_pages_ok")
     ok = yield from free_pages_prepare(cx, page, n, True)
     if ok:
@@ -214,8 +219,9 @@ def free_unref_page(cx: Cpu, page: object) -> Gen:
 def free_the_page(cx: Cpu, page: object, order: object) -> Gen:
     """Order 0 goes to the pcp list, higher orders to __free_pages_ok (§4.4)."""
     p = as_page(cx, page, "free_the_page")
-    n = _order(cx, order, "free_the_page")
+    n = check_order(cx, order, "free_the_page")
     cx.acted(f"free_the_page(P{p}, {n})")
+    cx.announce(f"free_the_page(P{p}, order {n})")
     cx.enter("free_the_page")
     if n == 0:
         yield from free_unref_page(cx, page)

@@ -148,6 +148,7 @@ def split_page_memcg(cx: Cpu, head: object, nr: object) -> Gen:
     cx.enter("split_page_memcg")
     memcg = yield from page_memcg(cx, head, watch=False)
     cx.note_read(h, "split_page_memcg: head memcg_data")
+    cx.effect(f"page_memcg(P{h}) = {_show(cx, memcg)}" + ("" if memcg else ": nothing to split"))
     if memcg:
         hoisted = cx.state.options.split_hoists_head_load
         data = 0

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from .free import __free_pages_ok, free_the_page, free_unref_page
+from .free import __free_pages_ok, check_order, free_the_page, free_unref_page
 from .memcg import __memcg_kmem_charge_page, mem_cgroup_uncharge, split_page_memcg
-from .refs import PageCompound, PageHead, as_page, compound_head, compound_order, put_page_testzero
+from .refs import (
+    PageCompound,
+    PageHead,
+    as_page,
+    compound_head,
+    compound_order,
+    put_page_testzero,
+    vm_bug,
+)
 from .state import MEMCG_M, NO_HEAD, PG_HEAD, TAIL_MAPPING, Cpu, Gen, KernelState, PagePtr
 
 __all__ = [
@@ -15,6 +23,7 @@ __all__ = [
     "allocate",
     "free_compound_page",
     "put_page",
+    "set_page_refcounted",
     "split_page",
 ]
 
@@ -71,15 +80,15 @@ def free_compound_page(cx: Cpu, page: object) -> Gen:
 
 
 def __free_pages(cx: Cpu, page: object, order: object) -> Gen:
-    """The v5.12 body (e320d3012d25, §4.1), used when a revision does not change __free_pages."""
+    """The v5.12 body (§4.1), used when a revision does not change __free_pages."""
     cx.enter("__free_pages")
     if (yield from put_page_testzero(cx, page)):
         yield from free_the_page(cx, page, order)
     elif not (yield from PageHead(cx, page)):
-        assert isinstance(order, int)
-        while order > 0:
-            order -= 1
-            yield from free_the_page(cx, as_ptr(cx, page) + (1 << order), order)
+        n = check_order(cx, order, "__free_pages")
+        while n > 0:
+            n -= 1
+            yield from free_the_page(cx, as_ptr(cx, page) + (1 << n), n)
     cx.stack.pop()
     return None
 
@@ -88,16 +97,30 @@ def as_ptr(cx: Cpu, page: object) -> PagePtr:
     return PagePtr(as_page(cx, page, "__free_pages"))
 
 
+def set_page_refcounted(cx: Cpu, page: object) -> Gen:
+    """§2: DEBUG_VM asserts not-tail and count 0, then the count is set to 1."""
+    p = as_page(cx, page, "set_page_refcounted")
+    cx.enter("set_page_refcounted")
+    yield
+    old = cx.rd(p, "refcount")
+    if cx.state.options.debug_vm and (old != 0 or cx.rd(p, "compound_head") != NO_HEAD):
+        vm_bug(cx, f"set_page_refcounted: P{p} refcount {old} or a tail")
+    cx.wr(p, "refcount", 1)
+    cx.effect(f"P{p}.refcount = 1")
+    cx.stack.pop()
+    return None
+
+
 def split_page(cx: Cpu, page: object, order: object) -> Gen:
     """§5.7: refcount 1 on pages 1..2^order-1, then split_page_memcg."""
     p = as_page(cx, page, "split_page")
-    assert isinstance(order, int)
+    n = check_order(cx, order, "split_page")
     cx.enter("split_page")
-    for i in range(1, 1 << order):
+    for i in range(1, 1 << n):
         yield
         cx.wr(p + i, "refcount", 1)
         cx.effect(f"P{p + i}.refcount = 1")
-    yield from split_page_memcg(cx, page, 1 << order)
+    yield from split_page_memcg(cx, page, 1 << n)
     cx.stack.pop()
     return None
 

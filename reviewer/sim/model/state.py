@@ -91,6 +91,10 @@ class ModelOptions:
     """CONFIG_MEMCG."""
     memcg_kmem: bool = True
     """CONFIG_MEMCG_KMEM: memcg_kmem_enabled() in free_pages_prepare and at allocation."""
+    tail_loop_per_page: bool = False
+    """§8.6 lists free_pages_prepare's steps as tail loop, uncharge, head check, return: by default
+    the whole tail loop is one atomic step. True splits it into one step per subpage (closer to
+    the machine, many more interleavings: 8x the executions at order 3)."""
     split_hoists_head_load: bool = False
     """§5.6 unsure: whether the compiler hoists split_page_memcg's head->memcg_data load out of the
     loop. Default: the source's re-read on every iteration."""
@@ -153,6 +157,17 @@ class KernelState:
         st.memcgs[MEMCG_M] = Memcg("M")
         return st
 
+    def copy(self) -> KernelState:
+        """An independent copy (the state after allocation and setup is built once per cell)."""
+        return KernelState(
+            nr_pages=self.nr_pages, options=self.options,
+            fields={k: list(v) for k, v in self.fields.items()},
+            where=list(self.where), freed_by=list(self.freed_by),
+            memcgs={k: Memcg(m.name, m.charged, m.css) for k, m in self.memcgs.items()},
+            pcp=list(self.pcp), double_freed=set(self.double_freed), bad_pages=list(self.bad_pages),
+            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads),
+        )
+
     def summary(self) -> Hashable:
         """The final state, for counting distinct outcomes."""
         return (
@@ -160,26 +175,40 @@ class KernelState:
             tuple(self.where),
             tuple((m.charged, m.css) for m in self.memcgs.values()),
             tuple(sorted(self.double_freed)),
-            tuple(self.bad_pages),
+            tuple(sorted(self.bad_pages)),
         )
 
 
-_PCP = Access(("pcp",), True)
+class _Access(Access):
+    """An Access whose hash is computed once: the model reuses each one for every step."""
+
+    __slots__ = ("_hash",)
+    _hash: int
+
+    def __init__(self, location: Hashable, write: bool) -> None:
+        super().__init__(location, write)
+        object.__setattr__(self, "_hash", hash((location, write)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+_PCP = _Access(("pcp",), True)
 
 
 @lru_cache(maxsize=16)
-def _footprints(nr_pages: int) -> tuple[dict[str, list[Access]], dict[str, list[Access]]]:
+def _footprints(nr_pages: int) -> tuple[dict[str, list[_Access]], dict[str, list[_Access]]]:
     """Access objects for every page field, built once per allocation size (immutable values)."""
     names = (*PAGE_FIELDS, "where")
-    reads = {n: [Access(("page", i, n), False) for i in range(nr_pages)] for n in names}
-    writes = {n: [Access(("page", i, n), True) for i in range(nr_pages)] for n in names}
+    reads = {n: [_Access(("page", i, n), False) for i in range(nr_pages)] for n in names}
+    writes = {n: [_Access(("page", i, n), True) for i in range(nr_pages)] for n in names}
     return reads, writes
 
 
 class Cpu:
     """One simulated thread's handle on the shared state: records accesses, effects, location."""
 
-    __slots__ = ("tid", "name", "state", "pending", "effects", "loc", "stack", "stale", "called",
+    __slots__ = ("tid", "name", "state", "pending", "effects", "intro", "loc", "stack", "stale", "called",
                  "entered", "_reads", "_writes", "_fields", "_nr", "_counters")
 
     def __init__(self, tid: int, name: str, state: KernelState) -> None:
@@ -188,6 +217,8 @@ class Cpu:
         self.state = state
         self.pending: list[Access] = []
         self.effects: list[str] = []
+        self.intro: list[str] = []
+        """Notes about the step to come (a call being entered), shown before its effects."""
         self.loc: tuple[str, int, str] = ("", 0, "")
         """(file, line, source) of the C line being executed."""
         self.stack: list[str] = []
@@ -251,7 +282,7 @@ class Cpu:
         """
         acc = self._counters.get((ptr, counter))
         if acc is None:
-            acc = self._counters[(ptr, counter)] = Access(("memcg", ptr, counter, self.tid), True)
+            acc = self._counters[(ptr, counter)] = _Access(("memcg", ptr, counter, self.tid), True)
         self.pending.append(acc)
         m = self.state.memcgs[ptr]
         setattr(m, counter, getattr(m, counter) + delta)
@@ -259,6 +290,10 @@ class Cpu:
 
     def effect(self, text: str) -> None:
         self.effects.append(text)
+
+    def announce(self, text: str) -> None:
+        """Describe the call the next step belongs to (e.g. ``free_the_page(P2, 1)``)."""
+        self.intro.append(text)
 
     def note_read(self, page: int, what: str) -> None:
         """A read by the revision's code (or a query it calls): remember it if the page is freed."""
