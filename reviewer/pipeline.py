@@ -7,8 +7,9 @@ drafts, b4-check) read the :class:`~reviewer.model.Review` this returns and neve
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import git
@@ -120,12 +121,21 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
     progress = progress or SILENT
     thread = thread_or_raw if isinstance(thread_or_raw, Thread) else build_thread(thread_or_raw)
     revisions = find_revisions(thread)
-    notes: list[str] = []
     if not revisions:
         return Review(thread=thread, notes=("no patch revisions found in the thread",))
 
+    # A synthetic base lives in a private repository for this run only: nothing is left behind
+    # and two reviews of one thread never share it.
+    with tempfile.TemporaryDirectory(prefix="reviewer-synthetic-") as scratch:
+        return _review_revisions(thread, revisions, cfg, tree, Path(scratch), progress)
+
+
+def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
+                      scratch: Path, progress: Progress) -> Review:
+    notes: list[str] = []
     progress.stage("apply", total=len(revisions))
-    applied = apply_all(revisions, tree, thread_key=thread_key(thread))
+    applied = apply_all(revisions, tree, thread_key=thread_key(thread), branch=cfg.tree.branch,
+                        scratch=scratch)
     for _ in applied:
         progress.advance()
     if tree is None:
@@ -140,19 +150,20 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
     sim_cache = SimCache()
     progress.stage("analyse", total=len(revisions))
     reviews: list[RevisionReview] = []
-    bases: dict[str, tuple[AppliedRevision, list[SimVerdict], list[Finding]]] = {}
+    bases: dict[str, _Base] = {}
     for revision, result in zip(revisions, applied, strict=True):
         sim, base_sim = _simulate(revision, result, cfg, sim_cache)
         findings = _check(revision, result, checks)
         reviews.append(RevisionReview(revision, result, sim, findings,
                                       revision_positions(thread, revision, revisions)))
         if result.applied:
-            entry = bases.setdefault(result.base, (result, [], []))
-            entry[1].extend(base_sim)
-            entry[2].extend(f for f in findings if f.status is not Status.INTRODUCED)
+            base = bases.setdefault(result.base, _Base(result))
+            base.of.append(revision.label)
+            base.sim.extend(base_sim)
+            base.findings.extend(f for f in findings if f.status is not Status.INTRODUCED)
         progress.advance(revision.label)
 
-    base_reviews = [_base_review(thread, a, sims, finds) for a, sims, finds in bases.values()]
+    base_reviews = [_base_review(thread, b) for b in bases.values()]
     all_reviews = (*base_reviews, *reviews)
     progress.stage("link comments")
     comments = link_comments(thread, all_reviews)
@@ -187,12 +198,24 @@ def _base_id(result: AppliedRevision) -> str:
     return f"base-{result.base[:12]}"
 
 
-def _base_review(thread: Thread, result: AppliedRevision, sims: list[SimVerdict],
-                 findings: list[Finding]) -> RevisionReview:
+@dataclass
+class _Base:
+    """A base commit and what the revisions applied to it found in it."""
+
+    applied: AppliedRevision
+    of: list[str] = field(default_factory=list)
+    """Labels of the revisions applied to it."""
+    sim: list[SimVerdict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _base_review(thread: Thread, base: _Base) -> RevisionReview:
     """The pre-image as a revision of kind ``base``: its own verdicts, deduplicated."""
+    result, sims, findings = base.applied, base.sim, base.findings
     base_id = _base_id(result)
     root = thread[thread.root]
-    label = "base (synthetic)" if result.synthetic else f"base {result.base[:12]}"
+    what = "synthetic" if result.synthetic else result.base[:12]
+    label = f"base ({what}) of {', '.join(base.of)}"
     revision = Revision(
         id=base_id, label=label, kind=RevisionKind.BASE, author=Address("", ""), date=root.date,
         message_id="", title=f"{result.base_how}: {result.base}", commit_message="", trailers=(),

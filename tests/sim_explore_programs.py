@@ -72,6 +72,10 @@ class ProgramSystem:
             ready.append(tid)
         return ready
 
+    def is_finished(self, tid: int) -> bool:
+        """Optional System method: tells a finished thread from a waiting one."""
+        return self.pc[tid] >= len(self.program[tid])
+
     def state_key(self) -> Hashable:
         return (tuple(self.shared), tuple(map(tuple, self.locals)), tuple(self.pc))
 
@@ -190,9 +194,11 @@ def random_program(
     a value (possibly forever). independent: every thread uses its own variables only."""
     n_threads = rng.randint(2, 3)
     n_vars = rng.randint(2, 4)
+    extra = 2 if blocking else 0
+    if count_interleavings([1 + extra] * n_threads) > max_interleavings:
+        raise ValueError(f"no {n_threads}-thread program fits in {max_interleavings} interleavings")
     while True:
         lengths = [rng.randint(1, 5) for _ in range(n_threads)]
-        extra = 2 if blocking else 0
         if count_interleavings([n + extra for n in lengths]) <= max_interleavings:
             break
     if independent:

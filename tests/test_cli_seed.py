@@ -79,7 +79,7 @@ def _position(out: str, person: str, stance: str, given: str) -> list[str]:
 
 def _section(out: str, label: str) -> str:
     """The text report's section of one revision: from its rule line to the next rule line."""
-    start = out.index(f"{label} · ")
+    start = out.index(f"\n{label} · ") + 1
     nxt = re.search(r"\n\S.* · \S+ ─", out[start + 1 :])
     return out[start : start + 1 + nxt.start()] if nxt else out[start:]
 

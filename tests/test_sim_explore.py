@@ -127,6 +127,14 @@ def test_deadlock_is_a_final_state_in_both_modes() -> None:
         assert all(not s.runnable() for s in finals)
 
 
+def test_a_blocking_system_breaking_its_promise_is_reported() -> None:
+    locked = (_section(0, True), _section(1, True))
+    with pytest.raises(ExplorerError, match="blocking=False"):
+        explore(lambda: ProgramSystem(locked, 2), lambda system, schedule: None, blocking=False)
+    # without the promise the same program explores fine (see the lock test above)
+    assert explore(lambda: ProgramSystem(locked, 2), lambda system, schedule: None).complete
+
+
 def test_thread_runnable_only_after_another_writes() -> None:
     # message passing through a flag that T1 awaits: T1 always sees the data
     program = (

@@ -35,6 +35,8 @@ def _snapshot(repo: Path) -> dict[str, object]:
         "HEAD file": (git_dir / "HEAD").read_bytes(),
         "HEAD": _git(repo, "rev-parse", "HEAD"),
         "index": (git_dir / "index").read_bytes(),
+        "config": (git_dir / "config").read_bytes(),
+        "logs": sorted(str(p.relative_to(git_dir)) for p in (git_dir / "logs").rglob("*")),
         "branches": _git(repo, "for-each-ref", "refs/heads", "refs/tags", "refs/remotes"),
         "stash": _git(repo, "stash", "list", "--format=%H %s"),
         "files": files,
@@ -198,11 +200,13 @@ def test_without_a_tree_revisions_apply_to_a_synthetic_base(
         assert result.repo_path == str(tmp_path / "synthetic")
         assert [f.name for f in result.functions] == ["__free_pages"]
     v1_fn, v2_fn, sketch_fn = (r.functions[0] for r in results)
-    # v1's and v2's second hunks hold all of __free_pages; the sketch's hunk lacks its signature.
+    # v1's and v2's second hunks hold all of __free_pages; the sketch's hunk starts at "{" and
+    # its signature comes whole from the hunk header, so its images are complete too.
     assert v1_fn.pre and v1_fn.pre.complete and v1_fn.post and v1_fn.post.complete
     assert v2_fn.pre and v2_fn.pre.complete
-    assert sketch_fn.pre and not sketch_fn.pre.complete and sketch_fn.pre.start_line == 5080
-    assert sketch_fn.post and not sketch_fn.post.complete
+    assert sketch_fn.pre and sketch_fn.pre.complete and sketch_fn.pre.start_line == 5080
+    assert sketch_fn.post and sketch_fn.post.complete
+    assert sketch_fn.pre.source.startswith("void __free_pages(struct page *page, unsigned int order)\n{")
     assert [o.offset for o in results[2].offsets] == [0]
 
 
@@ -379,3 +383,13 @@ def test_source_lookup_in_a_synthetic_tree_marks_images_incomplete(
     image = SourceLookup(tmp_path / "s", sketch.commit or "").lookup("__free_pages")
     assert image is not None and not image.complete
     assert image.problems[-1] == "mm/page_alloc.c:5080: synthetic tree, only hunk lines are real"
+
+
+def test_only_a_whole_one_line_signature_in_a_hunk_header_counts_as_known() -> None:
+    from reviewer.trees._synthetic import whole_signature
+
+    assert whole_signature("void __free_pages(struct page *page, unsigned int order)")
+    # git cuts long header lines; a cut or multi-line signature stays unknown (incomplete image)
+    assert not whole_signature("static void free_pcppages_bulk(struct zone *zone, int count,")
+    assert not whole_signature("struct page *p)")
+    assert not whole_signature("static inline void free_the_page(struct page *page, unsigned int")

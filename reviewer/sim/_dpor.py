@@ -1,9 +1,10 @@
 """Happens-before bookkeeping for source-DPOR (Abdulla et al., JACM 2017) over one execution.
 
 The explorer feeds every newly executed step's :class:`Footprint` to :class:`HappensBefore`,
-which answers two questions: which earlier steps are in a *race* with it (dependent, by another
-thread, and not ordered through some step in between), and, for a race ``(i, j)``, which threads
-could start the reversed sequence ``notdep(e_i).thread(e_j)`` (its *initials*).
+which answers: which earlier steps are in a *race* with it (dependent, by another thread, and
+not ordered through some step in between); for a race ``(i, j)``, which threads could start the
+reversed sequence ``notdep(e_i).thread(e_j)`` (its *initials*); and, for blocking Systems,
+whether that reversal surely stays runnable and, if it cannot, which earlier steps to try.
 
 Happens-before sets are Python ints used as bitsets (bit ``k`` = step ``k``): executions are at
 most a few thousand steps, and an OR of two ints is far cheaper than set unions.
@@ -25,6 +26,9 @@ class Footprint:
     reads: frozenset[Hashable]  # locations only read
     writes: frozenset[Hashable]  # locations written (an atomic read-modify-write is a write)
     toggles: frozenset[int]  # other threads whose runnability this step changed
+    # The step left its own thread not runnable: finished, or now waiting on a step whose
+    # footprint nobody has seen. Treated as reading every location (see HappensBefore.add).
+    parks: bool = False
 
 
 def dependent(a: Footprint, b: Footprint) -> bool:
@@ -38,6 +42,8 @@ def dependent(a: Footprint, b: Footprint) -> bool:
         or not a.reads.isdisjoint(b.writes)
         or a.tid in b.toggles
         or b.tid in a.toggles
+        or (a.parks and bool(b.writes))
+        or (b.parks and bool(a.writes))
     )
 
 
@@ -55,7 +61,15 @@ class HappensBefore:
     """Happens-before of the current execution's steps; truncatable for backtracking."""
 
     __slots__ = (
-        "_footprint", "_last_of_thread", "_pred", "_runnability", "_table", "_thread", "_undo"
+        "_footprint",
+        "_last_of_thread",
+        "_parked",
+        "_pred",
+        "_runnability",
+        "_runnability_keys",
+        "_table",
+        "_thread",
+        "_undo",
     )
 
     def __init__(self) -> None:
@@ -65,6 +79,8 @@ class HappensBefore:
         self._table: dict[Hashable, _Entry] = {}
         self._last_of_thread: dict[int, int] = {}
         self._runnability: dict[int, tuple[object, int]] = {}  # tid -> its pseudo-location
+        self._runnability_keys: set[Hashable] = set()
+        self._parked: list[int] = []  # the steps that parked their thread, ascending
         # per step: (previous last step of its thread, [(location, previous entry or None)])
         self._undo: list[tuple[int, list[tuple[Hashable, _Entry | None]]]] = []
 
@@ -75,7 +91,8 @@ class HappensBefore:
         """Forget steps ``length`` and later (undo in reverse order)."""
         while len(self._thread) > length:
             tid = self._thread.pop()
-            self._footprint.pop()
+            if self._footprint.pop().parks:
+                self._parked.pop()
             self._pred.pop()
             previous_last, entries = self._undo.pop()
             if previous_last < 0:
@@ -102,15 +119,26 @@ class HappensBefore:
         written: frozenset[Hashable] = fp.writes
         if fp.toggles:
             written = written | {self._runnability_of(t) for t in fp.toggles}
+        parked = self._parked
         for location in written:
             entry = table.get(location)
             undo.append((location, entry))
+            last_write = -1
             if entry is not None:
                 last_write, reads = entry
                 if last_write >= 0:
                     direct.add(last_write)
                 direct.update(reads)
+            if parked and parked[-1] > last_write:
+                direct.update(k for k in parked if k > last_write)  # they read it too
             table[location] = (j, ())
+        if fp.parks:
+            # Where the parked thread waits depends on state nobody reported: make this step
+            # read every location, so that it races with every write before it.
+            keys = self._runnability_keys
+            for location, (last_write, _) in table.items():
+                if last_write >= 0 and last_write != j and location not in keys:
+                    direct.add(last_write)
         # fp.reads excludes fp.writes, and a step never toggles its own thread
         for location in (*fp.reads, self._runnability_of(tid)):
             entry = table.get(location)
@@ -137,12 +165,15 @@ class HappensBefore:
         pred.append(before)
         self._undo.append((previous_last, undo))
         self._last_of_thread[tid] = j
+        if fp.parks:
+            parked.append(j)
         return races
 
     def _runnability_of(self, tid: int) -> tuple[object, int]:
         key = self._runnability.get(tid)
         if key is None:
             key = self._runnability[tid] = (_RUNNABILITY, tid)
+            self._runnability_keys.add(key)
         return key
 
     def reversal(self, i: int, j: int) -> tuple[set[int], list[int]]:

@@ -14,8 +14,20 @@ What a System must promise for the reduction to be sound:
     (replays are checked; a difference raises :class:`ExplorerError`);
   * honest footprints: a step reports every shared location its effect depends on or changes;
   * runnable(t) depends only on t's own state and on shared locations t's next step reads
-    (a lock acquire reads/writes the lock). Steps that change another thread's runnability are
-    also treated as dependent with that thread's steps, as a safety net.
+    (a lock acquire reads/writes the lock).
+
+Blocking (a thread runnable later but not now) breaks an assumption of source-DPOR: that the
+second step of a race can always be moved before the first. Three additions restore it:
+  * a step that disables another thread is treated as racing with that thread's pending step
+    (reversed at once: the pending step may never run in this execution);
+  * a step that enables or disables another thread depends on that thread's steps;
+  * before reversing a race, check (by replay, unless cheaply sure) that the second thread can
+    really run there; if not (an unlock before a lock), the race that matters is with the step
+    that blocked it, found among the earlier writers of what the second step touches.
+A System that never blocks can say so (``blocking=False``) to skip the replays.
+
+A step budget cuts executions. At a cut, the runnable threads' pending steps are run once on
+a replay, only to find their races, so that a cut never hides the executions that fit.
 
 What an ``on_execution`` check may look at: the final state, each thread's own history, and the
 order of the accesses to any one location. It must not depend on the relative order of two
@@ -118,12 +130,20 @@ def explore(
     budget: Budget = _DEFAULT_BUDGET,
     *,
     reduction: bool = True,
+    blocking: bool = True,
 ) -> Exploration:
     """Call on_execution(final_system, schedule) once per explored maximal execution (when no
     thread is runnable). With reduction=False: plain enumeration of every interleaving (brute
     force). With reduction=True: source-DPOR with sleep sets, sound for the set of reachable
-    final states and of property violations checked in on_execution (see the module notes)."""
-    return _Search(factory, on_execution, budget, reduction).run()
+    final states and of property violations checked in on_execution (see the module notes).
+
+    An execution cut by ``budget.max_steps`` is passed to on_execution too; there
+    ``final_system.runnable()`` is not empty.
+
+    blocking=False promises that a thread leaves runnable() only by finishing (no locks, no
+    waits). The reduction then skips the replays that check a race can be reversed (about a
+    third of the work); a System caught breaking the promise raises ExplorerError."""
+    return _Search(factory, on_execution, budget, reduction, blocking).run()
 
 
 @dataclass(slots=True)
@@ -148,8 +168,10 @@ class _Search:
         on_execution: Callable[[System, tuple[int, ...]], None],
         budget: Budget,
         reduction: bool,
+        blocking: bool,
     ) -> None:
         self._factory = factory
+        self._blocking = blocking
         self._on_execution = on_execution
         self._budget = budget
         self._reduction = reduction
@@ -244,7 +266,11 @@ class _Search:
             self._steps += 1
             schedule.append(tid)
             self._accesses.append(accesses)
-            child_sleep = self._record(node, tid, accesses, enabled_after) if reduction else {}
+            child_sleep = (
+                self._record(node, self._footprint(system, tid, accesses, node.enabled, enabled_after))
+                if reduction
+                else {}
+            )
             nodes.append(_Node(enabled_after, child_sleep, set(), set(), {}))
             depth += 1
             previous = tid
@@ -256,21 +282,20 @@ class _Search:
         self._executions += 1
         self._on_execution(system, tuple(self._schedule))
 
-    def _record(
-        self,
-        node: _Node,
-        tid: int,
-        accesses: frozenset[Access],
-        enabled_after: tuple[int, ...],
-    ) -> dict[int, Footprint]:
+    def _record(self, node: _Node, fp: Footprint) -> dict[int, Footprint]:
         """Source-DPOR bookkeeping for the step just run from `node`; returns the child's
         sleep set."""
-        fp = self._footprint(tid, accesses, node.enabled, enabled_after)
+        tid = fp.tid
+        if fp.toggles and not self._blocking:
+            raise ExplorerError(
+                f"explore: System blocks threads but was explored with blocking=False: step "
+                f"{len(self._schedule) - 1} (thread {tid}) changed whether thread(s) "
+                f"{sorted(fp.toggles)} can run"
+            )
         for disabled in fp.toggles.intersection(node.enabled):
-            if disabled not in enabled_after:
-                # The disabled thread's pending step conflicts with this one, yet may never
-                # appear later in this execution: reverse that race directly.
-                node.backtrack.add(disabled)
+            # The disabled thread's pending step conflicts with this one, yet may never
+            # appear later in this execution: reverse that race directly.
+            node.backtrack.add(disabled)
         node.explored[tid] = fp
 
         j = len(self._hb)
@@ -285,6 +310,7 @@ class _Search:
 
     def _footprint(
         self,
+        system: System,
         tid: int,
         accesses: frozenset[Access],
         enabled_before: tuple[int, ...],
@@ -296,10 +322,15 @@ class _Search:
             reads = frozenset(a.location for a in accesses if not a.write) - writes
             split = self._split[accesses] = (reads, writes)
         if enabled_after == enabled_before:
-            toggles = _NO_THREADS
-        else:
-            toggles = frozenset(set(enabled_before).symmetric_difference(enabled_after) - {tid})
-        return Footprint(tid, split[0], split[1], toggles)
+            return Footprint(tid, split[0], split[1], _NO_THREADS)
+        toggles = frozenset(set(enabled_before).symmetric_difference(enabled_after) - {tid})
+        parks = False
+        if self._blocking and tid not in enabled_after:
+            # Left runnable(): finished, or waiting. Only the System knows which; without
+            # System.is_finished, assume it may be waiting.
+            is_finished = getattr(system, "is_finished", None)
+            parks = not (is_finished is not None and is_finished(tid))
+        return Footprint(tid, split[0], split[1], toggles, parks)
 
     def _race_pending(self, node: _Node) -> None:
         """At a cut, the runnable threads' next steps never ran, so their races with the prefix
@@ -312,7 +343,8 @@ class _Search:
             accesses = system.step(tid)
             self._steps += 1
             enabled_after = tuple(system.runnable())
-            for i in self._hb.add(self._footprint(tid, accesses, node.enabled, enabled_after)):
+            fp = self._footprint(system, tid, accesses, node.enabled, enabled_after)
+            for i in self._hb.add(fp):
                 self._reverse(i, j, tid)
             self._hb.truncate(j)
 
@@ -332,7 +364,7 @@ class _Search:
             examined.add(i)
             target = self._nodes[i]
             initials, between = self._hb.reversal(i, j)
-            if not self._feasible(i, between, j, tid):
+            if self._blocking and not self._feasible(i, between, j, tid):
                 pending.extend(self._hb.earlier_writers(i, j))
                 continue
             candidates = initials.intersection(target.enabled)

@@ -72,8 +72,16 @@ def _apply_and_record(
     known_post = None
     if known_pre is not None:
         # A synthetic base applies exactly: the post-image lines are the hunks' new lines.
+        # A known line right above a hunk (a signature taken from the hunk header) stays right
+        # above it.
         known_post = {
             f.new_path: frozenset(n for h in f.hunks for n, _ in h.new_lines)
+            | {
+                h.new_lines[0][0] - 1
+                for h in f.hunks
+                if h.old_lines and h.new_lines
+                and h.old_lines[0][0] - 1 in known_pre.get(f.old_path or "", frozenset())
+            }
             for f in files
             if f.new_path
         }

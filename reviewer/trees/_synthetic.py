@@ -54,7 +54,7 @@ def signature_hints(files: Iterable[FileDiff]) -> dict[str, dict[int, str]]:
 
     git puts the enclosing function's first line after ``@@``; when the hunk's first pre-image
     line is the kernel-style ``{`` the signature is almost always the line above. These lines are
-    not marked known, so a function that needs one is reported incomplete.
+    not marked known unless :func:`whole_signature` shows the header holds the whole of it.
     """
     out: dict[str, dict[int, str]] = {}
     for f in files:
@@ -69,6 +69,21 @@ def signature_hints(files: Iterable[FileDiff]) -> dict[str, dict[int, str]]:
             ):
                 out.setdefault(f.old_path, {})[old[0][0] - 1] = hunk.section
     return out
+
+
+def whole_signature(section: str) -> bool:
+    """A hunk-header function line that is a complete one-line C signature: its parentheses
+    balance and it ends with the closing one (git cuts long header lines, which then fail this).
+    A hint that passes is as good as a hunk line: the header is the base's own text."""
+    text = section.strip()
+    if not text.endswith(")"):
+        return False
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _blocks(lines: Mapping[int, str]) -> list[tuple[int, int]]:
@@ -148,6 +163,7 @@ def build_synthetic_base(git: Git, files: Sequence[FileDiff]) -> tuple[str, Know
         text = layout_file(lines, hints.get(path))
         blob = git.out("hash-object", "-w", "--stdin", input=text.encode())
         changes[path] = ("100644", blob)
-        known[path] = frozenset(lines)
+        whole = {n for n, section in hints.get(path, {}).items() if whole_signature(section)}
+        known[path] = frozenset(lines) | whole
     tree = graft(git, EMPTY_TREE, changes)
     return _commit(git, tree, SYNTHETIC_SUBJECT), known
