@@ -44,6 +44,9 @@ class _Synthetic:
         self._pc[tid] = pc + 1
         return self._program[tid][pc]
 
+    def is_finished(self, tid: int) -> bool:
+        return self._pc[tid] >= len(self._program[tid])
+
     def state_key(self) -> Hashable:
         return tuple(self._pc)
 

@@ -65,6 +65,7 @@ __all__ = [
     "COMMIT_MESSAGE",
     "CheckError",
     "CheckInfo",
+    "CheckResult",
     "Confidence",
     "Finding",
     "FunctionContext",
@@ -79,6 +80,7 @@ __all__ = [
     "builtin_checks_dir",
     "call_arguments",
     "call_name",
+    "check_revision",
     "classify",
     "finding_to_json",
     "load_check_file",
@@ -459,6 +461,16 @@ def classify(base: Iterable[Finding], revision: Iterable[Finding]) -> tuple[Find
     return tuple(sorted(out, key=lambda f: (f.file, f.line, f.check, f.message)))
 
 
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Both sides of one revision's check run (the simulator's SimulationResult, for checks)."""
+
+    revision: tuple[Finding, ...]
+    """Classified introduced / pre-existing / fixed, plus error findings of broken checks."""
+    base: tuple[Finding, ...]
+    """The base's own findings, at the base's lines, as pre-existing."""
+
+
 def run_checks(
     revision: Revision,
     applied: AppliedRevision | None,
@@ -467,6 +479,18 @@ def run_checks(
     *,
     repo: git.Repo | None = None,
 ) -> tuple[Finding, ...]:
+    """The revision side of :func:`check_revision`."""
+    return check_revision(revision, applied, base_context, checks, repo=repo).revision
+
+
+def check_revision(
+    revision: Revision,
+    applied: AppliedRevision | None,
+    base_context: RevisionContext | None,
+    checks: Sequence[LoadedCheck],
+    *,
+    repo: git.Repo | None = None,
+) -> CheckResult:
     """Run ``checks`` on the base and on ``revision`` and classify the findings against the base.
 
     ``base_context`` is the base side's context (``build_context(..., Side.BASE)``) when the
@@ -482,7 +506,8 @@ def run_checks(
         sides = sides + head_errors.pop(key, [])
         errors.append(_error_finding(key[0], revision, f"raised {key[1]} ({' and '.join(sides)} side)"))
     errors.extend(_error_finding(c, revision, f"raised {d} ({sides[0]} side)") for (c, d), sides in head_errors.items())
-    return classify(base_found, head_found) + tuple(errors)
+    base_own = tuple(replace(f, status=Status.PRE_EXISTING) for f in base_found)
+    return CheckResult(classify(base_found, head_found) + tuple(errors), base_own)
 
 
 def finding_to_json(f: Finding) -> dict[str, Any]:

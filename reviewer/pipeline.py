@@ -18,7 +18,7 @@ from ._config import Config
 from ._input import classify_input
 from ._retrieve import RawThread, fetch_thread
 from ._versions import fetch_other_version, find_other_versions, version_hints
-from .check_api import LoadedCheck, load_checks, run_checks
+from .check_api import CheckResult, LoadedCheck, check_revision, load_checks
 from .model import (
     Address,
     AppliedRevision,
@@ -29,7 +29,6 @@ from .model import (
     RevisionKind,
     RevisionReview,
     SimVerdict,
-    Status,
     Thread,
 )
 from .progress import SILENT, Progress
@@ -153,14 +152,14 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
     bases: dict[str, _Base] = {}
     for revision, result in zip(revisions, applied, strict=True):
         sim, base_sim = _simulate(revision, result, cfg, sim_cache)
-        findings = _check(revision, result, checks)
-        reviews.append(RevisionReview(revision, result, sim, findings,
+        checked = _check(revision, result, checks)
+        reviews.append(RevisionReview(revision, result, sim, checked.revision,
                                       revision_positions(thread, revision, revisions)))
         if result.applied:
             base = bases.setdefault(result.base, _Base(result))
             base.of.append(revision.label)
             base.sim.extend(base_sim)
-            base.findings.extend(f for f in findings if f.status is not Status.INTRODUCED)
+            base.findings.extend(checked.base)
         progress.advance(revision.label)
 
     base_reviews = [_base_review(thread, b) for b in bases.values()]
@@ -185,10 +184,10 @@ def _simulate(revision: Revision, result: AppliedRevision, cfg: Config,
     return out.revision, out.base
 
 
-def _check(revision: Revision, result: AppliedRevision, checks: Sequence[LoadedCheck]) -> tuple[Finding, ...]:
+def _check(revision: Revision, result: AppliedRevision, checks: Sequence[LoadedCheck]) -> CheckResult:
     repo = git.Repo(result.repo_path) if result.repo_path else None
     try:
-        return run_checks(revision, result, None, checks, repo=repo)
+        return check_revision(revision, result, None, checks, repo=repo)
     finally:
         if repo is not None:
             repo.close()
@@ -224,10 +223,9 @@ def _base_review(thread: Thread, base: _Base) -> RevisionReview:
     seen_sim: dict[tuple[str, object], SimVerdict] = {}
     for v in sims:
         seen_sim.setdefault((v.scenario, v.config), replace(v, revision_id=base_id))
-    seen_find: dict[tuple[str, str, str], Finding] = {}
+    seen_find: dict[tuple[str, str, int, str], Finding] = {}
     for f in findings:
-        seen_find.setdefault((f.check, f.function, f.key or f.message),
-                             replace(f, revision_id=base_id, status=Status.PRE_EXISTING))
+        seen_find.setdefault((f.check, f.file, f.line, f.message), replace(f, revision_id=base_id))
     applied = replace(result, revision_id=base_id, commit=result.base, offsets=(), functions=(),
                       range_diff="", ref=None)
     return RevisionReview(revision, applied, tuple(seen_sim.values()), tuple(seen_find.values()), ())

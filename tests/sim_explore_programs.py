@@ -169,6 +169,23 @@ class ProgramSystem:
         )
 
 
+class OpaqueProgramSystem:
+    """The same program seen through the bare System protocol: without is_finished, the
+    explorer cannot tell a finished thread from a waiting one and must assume the worst."""
+
+    def __init__(self, program: Program, n_vars: int) -> None:
+        self.inner = ProgramSystem(program, n_vars)
+
+    def runnable(self) -> Sequence[int]:
+        return self.inner.runnable()
+
+    def step(self, tid: int) -> frozenset[Access]:
+        return self.inner.step(tid)
+
+    def state_key(self) -> Hashable:
+        return self.inner.state_key()
+
+
 def _random_op(rng: random.Random, n_vars: int) -> Op:
     kind = rng.choice((READ, READ, WRITE, WRITE, WRITE_LOCAL, ADD, TAS, CAS, SKIP_IF))
     return Op(

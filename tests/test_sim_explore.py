@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 import pytest
 from sim_explore_programs import (
     ADD,
     AWAIT,
+    CAS,
     LOCK,
     READ,
+    TAS,
     UNLOCK,
     WRITE,
     Op,
+    OpaqueProgramSystem,
     Program,
     ProgramSystem,
 )
@@ -133,6 +136,49 @@ def test_a_blocking_system_breaking_its_promise_is_reported() -> None:
         explore(lambda: ProgramSystem(locked, 2), lambda system, schedule: None, blocking=False)
     # without the promise the same program explores fine (see the lock test above)
     assert explore(lambda: ProgramSystem(locked, 2), lambda system, schedule: None).complete
+
+
+def _outcomes(factory: Callable[[], System], reduction: bool) -> set[object]:
+    found: set[object] = set()
+    explore(factory, lambda system, schedule: found.add(_outcome(system)), reduction=reduction)
+    return found
+
+
+def _same_outcomes_as_brute_force(program: Program, n_vars: int) -> None:
+    brute = _outcomes(lambda: ProgramSystem(program, n_vars), reduction=False)
+    assert _outcomes(lambda: ProgramSystem(program, n_vars), reduction=True) == brute
+    assert _outcomes(lambda: OpaqueProgramSystem(program, n_vars), reduction=True) == brute
+
+
+def _outcome(system: System) -> object:
+    if isinstance(system, OpaqueProgramSystem):
+        system = system.inner
+    assert isinstance(system, ProgramSystem)
+    return system.outcome()
+
+
+def test_unlock_then_lock_is_not_the_race_that_matters() -> None:
+    # Found by the random stress: T2's lock raced only with T1's unlock, which cannot be
+    # reversed (T2 would block); the race that matters is with T1's lock.
+    program = (
+        (Op(READ, 0),),
+        (Op(TAS, 0), Op(LOCK, 2), Op(UNLOCK, 2)),
+        (Op(CAS, 0, value=1), Op(LOCK, 2), Op(CAS, 0, value=1), Op(UNLOCK, 2)),
+    )
+    _same_outcomes_as_brute_force(program, 4)
+
+
+def test_a_thread_waiting_forever_still_races() -> None:
+    # Found by the random stress: T2 reads v1 (touched by nobody), then waits for v2 == 0
+    # forever in the first execution; its wait never ran, so it had no race of its own.
+    program = (
+        (Op(LOCK, 3), Op(WRITE, 0, value=1), Op(ADD, 2, local=1, value=1), Op(UNLOCK, 3)),
+        (Op(CAS, 2, value=2), Op(LOCK, 4), Op(UNLOCK, 4)),
+        (Op(READ, 1, local=1), Op(AWAIT, 2, value=0)),
+    )
+    _same_outcomes_as_brute_force(program, 5)
+    _, _, finals = _run(program, 5, reduction=True)
+    assert {tuple(s.pc) for s in finals} == {(4, 3, 1), (4, 3, 2)}
 
 
 def test_thread_runnable_only_after_another_writes() -> None:

@@ -103,6 +103,10 @@ class SimSystem:
     def runnable(self) -> Sequence[int]:
         return [tid for tid, th in enumerate(self.threads) if not th.done]
 
+    def is_finished(self, tid: int) -> bool:
+        """Optional explorer hook: a thread leaves runnable() only by finishing, never waits."""
+        return self.threads[tid].done
+
     def step(self, tid: int) -> frozenset[Access]:
         th = self.threads[tid]
         cpu = th.cpu
