@@ -270,7 +270,7 @@ class Revision:
     id: str
     """Stable: a hash of the normalised diff."""
     label: str
-    """What a reviewer calls it: ``v1``, ``v2 (inline, 23 Mar)``, ``sketch by Matthew Wilcox, 26 Mar``."""
+    """What a reviewer calls it: ``v1``, ``v2 (inline, 23 Mar)``, ``sketch by Jane Doe, 26 Mar``."""
     kind: RevisionKind
     author: Address
     date: datetime

@@ -4,7 +4,7 @@
 * inline: the in-body subject's version when it states one, else one more than the newest
   version so far (a patch posted in reply to a vN thread that changes the patch is v(N+1)),
   ``v2 (inline, 23 Mar)`` with the carrying mail's date;
-* sketch: no version, ``sketch by Matthew Wilcox, 26 Mar``.
+* sketch: no version, ``sketch by Jane Doe, 26 Mar``.
 
 A revision supersedes the newest earlier one that touches one of its files (the same-numbered
 patch for a series); failing that, the newest earlier formal or inline revision.

@@ -5,7 +5,7 @@ Sources, all in a message's NEW text (never in quotes):
 * ``Acked-by`` / ``Reviewed-by`` / ``Tested-by`` / ``Nacked-by`` trailers, attributed to the
   person they name (the message's author when the trailer names no address); and
 * a standalone upper-case ``NAK`` or ``NACK`` token in prose, by the message's author, unless
-  it talks about someone else's NAK (``Hugh's NAK``, ``your NAK``, ``the NAK``, ``"NAK"``).
+  it talks about someone else's NAK (``Jane's NAK``, ``your NAK``, ``the NAK``, ``"NAK"``).
 
 Trailers inside a posted commit message (the part of a patch email before its diff, or an
 inline patch after its ``From <sha> Mon Sep 17 00:00:00 2001`` pseudo-header) are the commit's,
@@ -167,7 +167,7 @@ def _message_positions(msg: Message, answers: str | None) -> list[Position]:
 
 
 def _name_key(name: str) -> str:
-    """``Matthew Wilcox (Oracle)`` and ``matthew  wilcox`` are one name."""
+    """``Jane Doe (Example Corp)`` and ``jane  doe`` are one name."""
     return " ".join(_AFFILIATION_RE.sub(" ", name).lower().split())
 
 

@@ -151,6 +151,6 @@ def _next_is_quote(body: list[str], i: int) -> bool:
 
 
 def _drop_attribution_head(run: list[list[BodyLine]]) -> None:
-    """An attribution wrapped over two lines: "On Fri, ..., Hugh Dickins" / "wrote:"."""
+    """An attribution wrapped over two lines: "On Fri, ..., Jane Doe" / "wrote:"."""
     if run and run[-1] and run[-1][-1].text.lstrip().startswith("On "):
         run[-1].pop()

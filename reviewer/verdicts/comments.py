@@ -58,7 +58,7 @@ def split_comments(thread: Thread, revisions: Sequence[Revision]) -> tuple[Comme
 
 
 def _is_sign_off(text: str, message: Message) -> bool:
-    """A paragraph that is only the author's name ("Hugh") closes the mail; it says nothing."""
+    """A paragraph that is only the author's name ("Jane") closes the mail; it says nothing."""
     name = message.author.name.strip()
     words = text.strip().rstrip(",.").strip()
     return bool(name) and "\n" not in words and words in (name, name.split()[0])

@@ -1,8 +1,8 @@
 """The small, documented vocabulary that maps reviewers' prose to what verdicts are about.
 
-Reviewers rarely write the simulator's property names: Hugh Dickins writes "we doubly free
-its tail pages", "check_free_page() will find that is not page_expected_state()" and
-"multiple references to a high-order non-compound page". Each entry below is a regular
+Reviewers rarely write the simulator's property names: they write "we doubly free its tail
+pages", "check_free_page() will find that is not page_expected_state()" or "multiple
+references to a high-order non-compound page". Each entry below is a regular
 expression (matched case-insensitively against a comment's own text, never its quotes) and
 what it points at. Identifiers (``PageHead``, ``memcg_data``) are matched separately, from
 the verdicts' own ``functions`` and ``symbols``, so they need no entry here.
