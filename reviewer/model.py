@@ -436,6 +436,9 @@ class Violation:
     """C functions and primitives the trace passes through (for linking to comments)."""
     symbols: tuple[str, ...] = ()
     """Fields and flags the violation involves (``PageHead``, ``memcg_data``)."""
+    cpu_functions: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    """(TraceStep.cpu, the functions that thread entered, callers included): which side of the
+    race called what (a trace step names only the innermost function)."""
 
 
 @dataclass(frozen=True, slots=True)

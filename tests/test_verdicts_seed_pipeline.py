@@ -70,3 +70,75 @@ def test_pipeline_review_json_validates_and_exit_status(seed_pipeline_review: Re
     jsonschema.Draft202012Validator(json.loads(schema_path().read_text())).validate(doc)
     assert [r["kind"] for r in doc["revisions"]] == ["base", "formal", "inline", "sketch"]
     assert exit_status(seed_pipeline_review) == 1
+
+
+# ---------------------------------------------------------------- precise links (issue 6 follow-up)
+
+COMMON_FUNCTIONS = {"free_the_page", "put_page_testzero", "free_pages_prepare", "__free_pages", "put_page"}
+"""Functions nearly every trace of the seed's revisions passes through."""
+V2 = "v2 (inline, 23 Mar)"
+
+
+def test_nak_first_reason_links_both_orderings_of_the_uncharge_race(seed_pipeline_review: Review) -> None:
+    cr = _comment(seed_pipeline_review, NAK_MESSAGE, "The first reason occurred to me")
+    sim = [link for link in cr.links if link.source == "simulator"]
+    assert {link.what for link in sim} >= {"charge-leak", "bad-page"}
+    assert all(link.scenario == "speculative-lookup" for link in sim)
+    assert all(link.config is not None and not link.config.compound and link.config.kmem for link in sim)
+    assert all(_label(seed_pipeline_review, link.revision_id) == V2 for link in cr.links)
+    bad = next(link for link in sim if link.what == "bad-page")
+    # the bad page is the other ordering of the race the comment spells out, on different CPUs
+    assert "different CPUs" in bad.why and "(holder)" in bad.why and "(owner)" in bad.why
+    assert dict(cr.addressed)[V2] == "present"
+
+
+def test_nak_multiple_references_paragraph_links_only_shared_holders(seed_pipeline_review: Review) -> None:
+    cr = _comment(seed_pipeline_review, NAK_MESSAGE, 'So, it has "always" been accepted')
+    assert {link.what for link in cr.links} >= {"page-leak", "double-free"}
+    assert all(link.source == "simulator" and link.scenario == "shared-holders" for link in cr.links)
+
+
+def test_is_it_even_safe_links_bad_pages_and_the_split_then_free_finding_not_double_free(
+    seed_pipeline_review: Review,
+) -> None:
+    cr = _comment(seed_pipeline_review, NAK_MESSAGE, "And is it even safe there")
+    kinds = {(link.source, link.what) for link in cr.links}
+    assert kinds == {("simulator", "bad-page"), ("check", "split-then-free-high-order")}
+
+
+def test_the_fixes_tag_finding_links_only_where_the_tag_is_discussed(seed_pipeline_review: Review) -> None:
+    fixes = [cr for cr in seed_pipeline_review.comments if any(link.what == "fixes-tag" for link in cr.links)]
+    assert [cr.comment.text.split("\n")[0] for cr in fixes] == ['Whoops, misses ("...") around the title.']
+    # paragraphs that merely name the commit the Fixes: trailer points to
+    for starts in ("But, after all that", "I don't have the answer", "We did discuss that possibility"):
+        cr = next(c for c in seed_pipeline_review.comments if c.comment.text.startswith(starts))
+        assert "e320d3012d25" in cr.comment.text
+        assert not any(link.what == "fixes-tag" for link in cr.links)
+
+
+def test_no_link_rests_on_a_function_every_trace_passes(seed_pipeline_review: Review) -> None:
+    for cr in seed_pipeline_review.comments:
+        for link in cr.links:
+            reasons = link.why.split("; ")
+            named = [r.removeprefix("comment names ") for r in reasons if r.startswith("comment names ")]
+            if len(named) == len(reasons):  # linked by names alone
+                said = {n.strip() for part in named for n in part.split(",")}
+                assert not said <= COMMON_FUNCTIONS, (cr.comment.text[:60], link)
+
+
+def test_text_view_folds_links_that_share_a_reason(seed_pipeline_review: Review) -> None:
+    import io
+
+    from rich.console import Console
+
+    from reviewer.report.text_view import render_text
+
+    buffer = io.StringIO()
+    render_text(seed_pipeline_review, Console(file=buffer, width=160, color_system=None))
+    out = buffer.getvalue()
+    at = out.index("The first reason occurred to me")
+    block = out[at : out.index("addressed:", at)]
+    assert "simulator charge-leak on v2 (inline, 23 Mar) in speculative-lookup [order=1,2,3, non-compound, kmem]" in block
+    assert "simulator bad-page on v2 (inline, 23 Mar) in speculative-lookup [order=2,3, non-compound, kmem]" in block
+    # the race reason shared by several properties is printed once under them, not per line
+    assert block.count("they race on different CPUs in this trace") == 2  # charge-leak's own, then the shared one

@@ -149,8 +149,18 @@ def configs_text(configs: Sequence[SimConfig]) -> str:
     orders = sorted({c.order for c in configs})
     compound = sorted({c.compound for c in configs})
     kmem = sorted({c.kmem for c in configs})
-    if len(set(configs)) != len(orders) * len(compound) * len(kmem) or len(configs) == 1:
-        return "; ".join(dict.fromkeys(c.key for c in configs))
+    if len(configs) == 1:
+        return configs[0].key
+    if len(set(configs)) != len(orders) * len(compound) * len(kmem):
+        # not a full product: fold the orders of each (compound, kmem) pair, one part per pair
+        by_kind: dict[tuple[bool, bool], list[int]] = {}
+        for c in dict.fromkeys(configs):
+            by_kind.setdefault((c.compound, c.kmem), []).append(c.order)
+        return "; ".join(
+            "order=" + ",".join(map(str, sorted(set(found))))
+            + (", compound" if is_compound else ", non-compound") + (", kmem" if is_kmem else ", no-kmem")
+            for (is_compound, is_kmem), found in sorted(by_kind.items(), key=lambda kv: (not kv[0][0], not kv[0][1]))
+        )
     order_text = f"order={orders[0]}" if len(orders) == 1 else "order=" + ",".join(map(str, orders))
     compound_text = "|".join("compound" if v else "non-compound" for v in reversed(compound))
     kmem_text = "|".join("kmem" if v else "no-kmem" for v in reversed(kmem))

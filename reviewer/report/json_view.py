@@ -65,6 +65,7 @@ def _violation(v: Violation) -> dict[str, Any]:
         "trace": [_step(s) for s in v.trace],
         "functions": list(v.functions),
         "symbols": list(v.symbols),
+        "cpu_functions": [{"cpu": cpu, "functions": list(fns)} for cpu, fns in v.cpu_functions],
     }
 
 

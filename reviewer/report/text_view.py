@@ -5,6 +5,8 @@ Rich decides from the Console it is given; this module never checks the terminal
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
@@ -21,6 +23,7 @@ from ..model import (
 )
 from ..outline import render_outline
 from ._common import (
+    LinkGroup,
     base_revision,
     comment_head,
     configs_text,
@@ -123,6 +126,24 @@ def _print_trace(console: Console, violation: Violation, indent: str = "      ")
     console.print(trace, no_wrap=True, overflow="ignore", crop=False)
 
 
+def _render_links(console: Console, review: Review, cr: CommentReview) -> None:
+    """One line per linked property (its configurations folded), then, once for every run of
+    properties linked for the same reason, that reason wrapped under them: a race a comment
+    describes links several properties, and one reason repeated per line buries them."""
+    by_why: dict[str, list[LinkGroup]] = {}
+    for g in group_links(review, cr.links):
+        by_why.setdefault(g.why, []).append(g)
+    width = max(40, console.width - 8)
+    for why, groups in by_why.items():
+        for g in groups:
+            extra = f" in {g.scenario} [{configs_text(g.configs)}]" if g.scenario else ""
+            row = Text("  → ", style="bold")
+            row.append(f"{g.source} {g.what} on {g.revision_label}{extra}", style="magenta")
+            console.print(row, no_wrap=True, overflow="ellipsis")
+        for line in textwrap.wrap(f"why: {why}", width):
+            console.print(Text(f"      {line}", style="italic"))
+
+
 def _render_comment(console: Console, review: Review, cr: CommentReview) -> None:
     c = cr.comment
     where = ""
@@ -135,12 +156,7 @@ def _render_comment(console: Console, review: Review, cr: CommentReview) -> None
         console.print(Text(f"  {q}", style="dim"))
     for line in comment_head(c):
         console.print(Text(f"  {line}"))
-    for g in group_links(review, cr.links):
-        extra = f" in {g.scenario} [{configs_text(g.configs)}]" if g.scenario else ""
-        row = Text("  → ", style="bold")
-        row.append(f"{g.source} {g.what} on {g.revision_label}{extra}", style="magenta")
-        row.append(f" — {g.why}", style="italic")
-        console.print(row)
+    _render_links(console, review, cr)
     shown = linked_violation(review, cr.links[0]) if cr.links else None
     if shown is not None and shown.trace:
         _print_trace(console, shown, indent="    ")

@@ -112,13 +112,15 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
             key = (b.property, b.detail)
             length = len(system.trace)
             if key not in shortest or length < shortest[key][0]:
-                shortest[key] = (length, b, list(system.trace), system.names, system.functions())
+                shortest[key] = (length, b, list(system.trace), system.names, system.functions(),
+                                system.functions_by_cpu())
 
     try:
         exploration = explore(factory, on_execution, budget, reduction=reduction)
     except NotAnalysed as exc:
         return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
-    violations = [_violation(b, raw, names, fns) for _, b, raw, names, fns in sorted(shortest.values(), key=_order)]
+    violations = [_violation(b, raw, names, fns, by_cpu)
+                  for _, b, raw, names, fns, by_cpu in sorted(shortest.values(), key=_order)]
     if not exploration.complete and exploration.stopped_by != "steps":
         violations.append(Violation("budget-exceeded", Status.INTRODUCED, (),
                                     f"search stopped by the {exploration.stopped_by} budget after "
@@ -130,18 +132,20 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
     return CellResult(verdict, exploration, len(finals))
 
 
-_Found = tuple[int, Breach, list[RawStep], tuple[str, ...], tuple[str, ...]]
-"""(trace length, breach, trace, thread names, functions entered) of a breach's shortest execution."""
+_Found = tuple[int, Breach, list[RawStep], tuple[str, ...], tuple[str, ...], tuple[tuple[int, tuple[str, ...]], ...]]
+"""(trace length, breach, trace, thread names, functions entered, functions entered per thread) of a
+breach's shortest execution."""
 
 
 def _order(item: _Found) -> tuple[str, int, str]:
     return (item[1].property, item[0], item[1].detail)
 
 
-def _violation(b: Breach, raw: list[RawStep], names: Sequence[str], functions: tuple[str, ...]) -> Violation:
+def _violation(b: Breach, raw: list[RawStep], names: Sequence[str], functions: tuple[str, ...],
+               by_cpu: tuple[tuple[int, tuple[str, ...]], ...] = ()) -> Violation:
     steps = trace_steps(raw, names)
     return Violation(property=b.property, status=Status.INTRODUCED, pages=b.pages, detail=b.detail,
-                     trace=steps, functions=functions, symbols=symbols_of(steps, b.symbols))
+                     trace=steps, functions=functions, symbols=symbols_of(steps, b.symbols), cpu_functions=by_cpu)
 
 
 def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *, base_id: str,

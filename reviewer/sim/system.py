@@ -162,6 +162,11 @@ class SimSystem:
         seen.update(self.harness_entered)
         return tuple(n for n in seen if not n.startswith("__scenario_"))
 
+    def functions_by_cpu(self) -> tuple[tuple[int, tuple[str, ...]], ...]:
+        """Per thread (its TraceStep.cpu), the functions it entered: which side of a race called what."""
+        return tuple((th.cpu.tid, tuple(n for n in th.cpu.entered if not n.startswith("__scenario_")))
+                     for th in self.threads)
+
     @property
     def called(self) -> frozenset[str]:
         return frozenset(name for th in self.threads for name in th.cpu.called)

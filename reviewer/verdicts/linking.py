@@ -6,9 +6,20 @@ A verdict of the comment's anchored revision is linked when
   :mod:`.vocabulary` ("doubly free", "multiple references"), or a field, flag or function
   that only few of the revision's violations involve (``mem_cgroup_uncharge``; not
   ``PageHead``, which every trace of ``__free_pages`` reads);
+* the comment names two functions that a violation's trace runs on different CPUs
+  (``mem_cgroup_uncharge`` on the holder's, ``split_page_memcg`` on the owner's): it describes
+  that race, so every property the race produces in that scenario and configuration is linked,
+  whichever ordering the reviewer spelt out (:mod:`.races`);
 * a finding's evidence line is quoted right above the comment (a ``Fixes:`` trailer), the
   comment names the check's subject, or the finding sits on the quoted line;
-* the comment sits beside a diff proposed in its own message (the violations it introduces).
+* the comment sits beside a diff proposed in its own message (the violations and findings it
+  introduces).
+
+Names that nearly every violation of the revision involves (``free_the_page``,
+``put_page_testzero``: :func:`.races.common_names`) never link on their own. A finding with no
+C function (a commit-message trailer, a tree-wide finding) is about text, not code: naming its
+subject (the commit a ``Fixes:`` points to) is not enough, the comment must quote its line or
+talk about the check's subject ("Fixes:", "tag", "title").
 
 A trace passing the quoted line the comment sits under or the ``NEAR`` lines above it ("trace
 passes mm/page_alloc.c:5148 quoted above") is recorded as further evidence, but does not link
@@ -20,7 +31,6 @@ why it was made; verdicts with none of these reasons are not attached.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,6 +51,7 @@ from ._diffindex import normalise
 from .addressed import addressed
 from .comments import split_comments
 from .identity import finding_identity
+from .races import common_names, cross_cpu_pair, names_in
 from .vocabulary import check_words, config_words, property_words, scenario_words
 
 __all__ = ["NEAR", "PROPERTY_ORDER", "finding_identity", "link_comment", "link_comments"]
@@ -88,15 +99,6 @@ def _anchor_line_in_tree(comment: Comment, rr: RevisionReview) -> int | None:
     return line
 
 
-def _names_in(text: str, names: Sequence[str]) -> list[str]:
-    found = []
-    for name in dict.fromkeys(n for n in names if n):
-        # "compound" must not match inside "non-compound"
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text):
-            found.append(name)
-    return found
-
-
 def _own_proposal(comment: Comment, rr: RevisionReview) -> bool:
     return (
         rr.revision.message_id == comment.message_id
@@ -128,15 +130,34 @@ def _groups(rr: RevisionReview) -> list[_Group]:
     ]
 
 
-def _telling_symbols(groups: Sequence[_Group]) -> dict[tuple[str, str], frozenset[str]]:
-    """Per group, the symbols few other groups share: every violation of a revision involves
-    ``PageHead`` and ``refcount``, only the charge leak involves ``mem_cgroup_uncharge``."""
+def _telling_symbols(groups: Sequence[_Group], common: frozenset[str]) -> dict[tuple[str, str], frozenset[str]]:
+    """Per group, the symbols few other groups share and not nearly every trace involves: every
+    violation of a revision involves ``PageHead`` and ``refcount``, only the charge leak
+    involves ``mem_cgroup_uncharge``."""
     limit = max(1, len(groups) // 3)
     count: dict[str, int] = {}
     for g in groups:
         for name in g.symbols:
             count[name] = count.get(name, 0) + 1
-    return {(g.scenario, g.property): frozenset(n for n in g.symbols if count[n] <= limit) for g in groups}
+    return {
+        (g.scenario, g.property): frozenset(n for n in g.symbols if count[n] <= limit and n not in common)
+        for g in groups
+    }
+
+
+def _common(rr: RevisionReview) -> frozenset[str]:
+    return common_names([
+        v for verdict in rr.sim_verdicts for v in verdict.violations
+        if v.status is not Status.FIXED and v.property != BUDGET_EXCEEDED
+    ])
+
+
+def _race_reason(text: str, violation: Violation, common: frozenset[str]) -> str | None:
+    pair = cross_cpu_pair(text, violation, common)
+    if pair is None:
+        return None
+    (x, _, x_thread), (y, _, y_thread) = pair
+    return f"comment names {x} ({x_thread}) and {y} ({y_thread}): they race on different CPUs in this trace"
 
 
 def _config_fits(config: SimConfig, wanted: dict[str, bool]) -> bool:
@@ -155,7 +176,8 @@ def _passes_anchor(comment: Comment, rr: RevisionReview, violation: Violation) -
 
 def _sim_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentLink]]:
     groups = _groups(rr)
-    telling = _telling_symbols(groups)
+    common = _common(rr)
+    telling = _telling_symbols(groups, common)
     text = comment.text
     words = property_words(text)
     scenes = scenario_words(text)
@@ -175,7 +197,7 @@ def _sim_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentL
         if g.property in words and in_scene:
             reasons.append(f"comment says \"{words[g.property]}\" ({g.property})")
             score += 2
-        names = _names_in(text, sorted(telling[(g.scenario, g.property)]))
+        names = names_in(text, telling[(g.scenario, g.property)])
         if names and in_scene:
             reasons.append("comment names " + ", ".join(names))
             score += 1
@@ -183,18 +205,25 @@ def _sim_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentL
         if own and introduced:
             reasons.append(f"introduced by {rr.revision.label}, proposed in this message")
             score += 1
-        if not reasons:
-            continue
         only_own = own and score == 1 and not names and said is None and g.property not in words
-        seen: set[SimConfig] = set()
-        for verdict, violation in introduced if only_own else g.members:
-            if verdict.config in seen or not _config_fits(verdict.config, wanted):
+        best: dict[SimConfig, tuple[int, CommentLink]] = {}
+        for verdict, violation in g.members:
+            if not _config_fits(verdict.config, wanted):
                 continue
-            seen.add(verdict.config)
+            # a proposal's own message speaks for what it introduces, not for what it inherits
+            base = reasons if reasons and (not only_own or violation.status is Status.INTRODUCED) else []
+            # the race the comment describes counts in the cells whose trace shows it
+            race = _race_reason(text, violation, common) if in_scene else None
+            member = [*base, race] if race is not None else base
+            if not member:
+                continue
             where = _passes_anchor(comment, rr, violation)
-            why = "; ".join([where, *reasons] if where else reasons)
+            why = "; ".join([where, *member] if where else member)
+            strength = (score if base else 0) + (2 if race is not None else 0) + (2 if where else 0)
             link = CommentLink(rr.revision.id, "simulator", g.property, why, g.scenario, verdict.config)
-            ranked.append((score + (2 if where else 0), link))
+            if verdict.config not in best or strength > best[verdict.config][0]:
+                best[verdict.config] = (strength, link)
+        ranked.extend(best.values())
     return ranked
 
 
@@ -231,16 +260,22 @@ def _check_reasons(
             reasons.append(f"comment says \"{said}\" ({finding.check})")
             score += 2
             break
-    names = _names_in(comment.text, sorted(telling))
-    if names:
+    names = names_in(comment.text, telling)
+    # a finding outside C code (a trailer) is about its text: naming the commit it cites is not enough
+    if names and (finding.function or reasons):
         reasons.append("comment names " + ", ".join(names))
+        score += 1
+    if _own_proposal(comment, rr) and finding.status is Status.INTRODUCED:
+        reasons.append(f"introduced by {rr.revision.label}, proposed in this message")
         score += 1
     return score, reasons
 
 
 def _check_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, CommentLink]]:
     findings = [f for f in rr.findings if f.status is not Status.FIXED]
-    # as for violations: only the symbols few findings share say which one a comment means
+    # as for violations: only the symbols few findings share, and not nearly every trace
+    # passes through, say which one a comment means
+    common = _common(rr)
     limit = max(1, len(findings) // 3)
     count: dict[str, int] = {}
     for f in findings:
@@ -248,7 +283,7 @@ def _check_links(comment: Comment, rr: RevisionReview) -> list[tuple[int, Commen
             count[name] = count.get(name, 0) + 1
     links = []
     for f in findings:
-        telling = frozenset(n for n in f.symbols if count[n] <= limit)
+        telling = frozenset(n for n in f.symbols if count[n] <= limit and n not in common)
         score, reasons = _check_reasons(comment, rr, f, telling)
         if reasons:
             link = CommentLink(rr.revision.id, "check", f.check, "; ".join(reasons), finding=finding_identity(f))

@@ -45,7 +45,8 @@ PROPERTY_WORDS: tuple[Phrase, ...] = (
     Phrase(r"\bdoubl(?:e|y)[- ]free(?:s|d|ing)?\b|\bfreed? twice\b|\bdouble[- ]freeing\b", ("double-free",)),
     Phrase(r"\bleak(?:s|ed|ing)?\b", ("charge-leak", "page-leak")),
     Phrase(r"\bstill charged\b|\buncharg(?:e|ed|ing)\b", ("charge-leak", "bad-page", "over-uncharge")),
-    Phrase(r"\bbad page\b|\bpage_expected_state\b|\bcheck_free_page\b|\bfree_pages_prepare\b", ("bad-page",)),
+    # not free_pages_prepare: every free passes it, the bad-page check is check_free_page
+    Phrase(r"\bbad page\b|\bpage_expected_state\b|\bcheck_free_page\b", ("bad-page",)),
     Phrase(r"\bover-?uncharg\w*\b|\buncharged? twice\b", ("over-uncharge",)),
     Phrase(r"\bcss\b|\bcss_(?:get|put)\w*\b", ("css-imbalance",)),
     Phrase(r"\bstale\b|\balready (?:be )?cleared\b|\bread reliably\b", ("stale-read",)),
@@ -62,7 +63,12 @@ SCENARIO_WORDS: tuple[Phrase, ...] = (
 """Prose that names a scenario (matched against fragments of the scenario's name)."""
 
 CHECK_WORDS: tuple[Phrase, ...] = (
-    Phrase(r"\bfixes:|\(\"\.\.\.\"\)|\baround the title\b|\bfixes tag\b", ("fixes",)),
+    # the tag itself and its format, not the commit it cites (see linking)
+    Phrase(
+        r"\bfixes:|\bfixes (?:tag|line|trailer)\b|\(\"\.\.\.\"\)|\b(?:the )?title\b|\btags?\b"
+        r"|\bquot(?:es?|ation marks) around\b|\bparenthes[ie]s\b|\bformat(?:ted)?\b|\b12 (?:digits|characters|chars)\b",
+        ("fixes",),
+    ),
     Phrase(r"\bsigned-off-by\b|\bsob\b", ("signed-off", "sob")),
     Phrase(r"\bcc: stable\b|\bstable@", ("stable",)),
     Phrase(r"\bcheckpatch\b", ("checkpatch",)),
