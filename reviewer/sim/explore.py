@@ -41,8 +41,9 @@ order of the accesses to any one location. It must not depend on the relative or
 independent steps (e.g. "thread A's write to x came before thread B's write to y" in wall-clock
 order); such a check is only meaningful with ``reduction=False``.
 
-Stateful pruning through ``System.state_key`` is deliberately not done: merging executions that
-reach the same state would skip paths whose *history* an ``on_execution`` check may inspect.
+Stateful pruning (merging executions that reach the same state) is deliberately not done: it
+would skip paths whose *history* an ``on_execution`` check may inspect, so a System need not
+expose its state.
 """
 
 from __future__ import annotations
@@ -87,10 +88,6 @@ class System(Protocol):
 
     def step(self, tid: int) -> frozenset[Access]:
         """Run ONE atomic step of thread tid; return its accesses."""
-        ...
-
-    def state_key(self) -> Hashable:
-        """Whole state, for stateful pruning; may raise NotImplementedError."""
         ...
 
 

@@ -7,7 +7,7 @@ work after it). Every step is recorded for the counterexample trace.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,9 +127,6 @@ class SimSystem:
             self.trace.append((tid, loc, fn, "; ".join((intro or []) + effects)))
             effects.clear()
         return accesses
-
-    def state_key(self) -> Hashable:
-        raise NotImplementedError("thread continuations are generators; the explorer uses DPOR")
 
     # ---- after the threads
     def finished(self) -> bool:
