@@ -23,16 +23,16 @@ This module builds the result; ``cli.py`` prints it.
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ._config import Config
 from ._errors import InputError, ReviewerError
 from .model import Review, Severity, Status
-from .report._common import BUDGET_EXCEEDED, group_violations, latest_revision
+from .pipeline import build_review
+from .progress import Progress
+from .report._common import BUDGET_EXCEEDED, configs_text, group_violations, latest_revision
 
 __all__ = ["TOOL", "b4_result", "run_b4_check"]
 
@@ -80,7 +80,7 @@ def b4_result(review: Review) -> dict[str, str]:
         warnings.append(f"does not apply ({reason})")
         details.append(_entry("warn", f"does not apply to {rr.applied.base[:12]}: {reason}"))
     for group in group_violations(rr.sim_verdicts):
-        configs = "; ".join(c.key for c in group.configs)
+        configs = configs_text(group.configs)
         words = _WORDS.get(group.property, group.property)
         if group.property == BUDGET_EXCEEDED:
             status = "warn"  # the search stopped early: not a fault of the patch
@@ -125,16 +125,7 @@ def b4_result(review: Review) -> dict[str, str]:
     return {"tool": TOOL, "status": overall, "summary": summary, "url": "", "details": json.dumps(details)}
 
 
-_BuildReview = Callable[..., Review]
-
-
-def _pipeline() -> _BuildReview:
-    module = importlib.import_module("reviewer.pipeline")
-    build: _BuildReview = module.build_review
-    return build
-
-
-def run_b4_check(stdin: bytes, cwd: Path, cfg: Config, *, progress: Any = None) -> dict[str, str]:
+def run_b4_check(stdin: bytes, cwd: Path, cfg: Config, *, progress: Progress | None = None) -> dict[str, str]:
     """Review the one patch message on ``stdin`` against the repository at ``cwd``.
 
     Never executes anything from the message. Errors of reviewer itself become a ``warn``
@@ -145,7 +136,7 @@ def run_b4_check(stdin: bytes, cwd: Path, cfg: Config, *, progress: Any = None) 
     tree = cwd if (cwd / ".git").exists() else None
     raw: Sequence[bytes] = [stdin]
     try:
-        review = _pipeline()(raw, cfg, tree=tree, progress=progress)
+        review = build_review(raw, cfg, tree=tree, progress=progress)
     except ReviewerError as exc:
         return {"tool": TOOL, "status": "warn", "summary": f"not reviewed: {exc}", "url": "", "details": ""}
     return b4_result(review)

@@ -198,9 +198,13 @@ def outline_text(review: Review, width: int = 100) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
-def comment_head(comment: Comment, lines: int = 3) -> list[str]:
-    """The comment's first lines, as a reader would glance at them."""
-    return comment.text.split("\n")[:lines]
+def comment_head(comment: Comment, lines: int = 8) -> list[str]:
+    """The comment as a reader would read it beside its verdicts: a paragraph whole, a longer
+    one cut after ``lines`` lines with an ellipsis (the verdict's "why" cites the words it used)."""
+    text = comment.text.rstrip("\n").split("\n")
+    if len(text) <= lines:
+        return text
+    return [*text[: lines - 1], text[lines - 1] + " […]"]
 
 
 def quoted_tail(comment: Comment, lines: int = 2) -> list[str]:
