@@ -111,8 +111,16 @@ def read_file(path: Path) -> bytes:
         raise MailError(f"cannot read {path.name}: {exc.strerror}") from exc
 
 
+_MAIL_HEADERS = ("from", "subject", "message-id", "date")
+
+
 def read_eml(path: Path) -> bytes:
-    return normalise_line_ends(read_file(path))
+    """One message; MailError when the file does not start with mail headers."""
+    raw = normalise_line_ends(read_file(path))
+    headers = _parse_headers(_header_block(raw))
+    if not any(headers.get(name) for name in _MAIL_HEADERS):
+        raise MailError("no mail headers (From:, Subject:, Message-ID:, Date:): not an e-mail")
+    return raw
 
 
 def read_maildir(path: Path) -> list[bytes]:

@@ -83,7 +83,7 @@ def render_outline(thread: Thread) -> RenderableType:
             _short(thread, p.answers),
             status,
         )
-    return Group(tree, table)
+    return Group(tree, table) if table.row_count else Group(tree, Text("(no positions given)", style="dim"))
 
 
 def _address(a: Address | None) -> dict[str, str] | None:

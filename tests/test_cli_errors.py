@@ -146,6 +146,16 @@ def test_file_that_is_not_mail(cli: Cli, tmp_path: Path) -> None:
     assert str(junk) in line
 
 
+def test_eml_that_is_not_mail(cli: Cli, tmp_path: Path) -> None:
+    """A file with no ``From `` line is read as one message: it must at least have mail headers."""
+    junk = tmp_path / "passwd"
+    junk.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    result = cli.run(str(junk))
+    assert result.status == 2
+    line = _one_line(result.err)
+    assert str(junk) in line and "not an e-mail" in line
+
+
 def test_tree_that_does_not_exist(cli: Cli, tmp_path: Path) -> None:
     missing = tmp_path / "no-such-linux"
     result = cli.run(str(SEED), "--tree", str(missing), "--no-simulate")

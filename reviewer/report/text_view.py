@@ -175,7 +175,7 @@ def render_text(review: Review, console: Console) -> None:
     console.print(Text("Thread", style="bold underline"))
     console.print(render_outline(review.thread))
     console.print()
-    if base_revision(review) is None:
+    if review.revisions and base_revision(review) is None:
         console.print(Text("(the base was not simulated on its own)", style="dim"))
     for rr in sorted_revisions(review):
         _render_revision(console, review, rr)
