@@ -39,7 +39,7 @@ def timed(label: str, fn: Callable[[], object], runs: int = 20) -> None:
 
 def main() -> None:
     server = LoreServer()
-    server.add_mbox(ROOT / "fixtures" / "seed-thread.mbox")
+    server.add_mbox(ROOT / "fixtures" / "seed.mbox")
     for p in sorted((ROOT / "fixtures" / "versions").glob("*.mbox")):
         server.add_mbox(p)
     server.start()
@@ -57,7 +57,7 @@ def main() -> None:
         src = classify_input(V1)
         fetch_thread(src, warm)
         timed("local seed mbox (13 messages)", lambda: fetch_thread(
-            classify_input(str(ROOT / "fixtures" / "seed-thread.mbox")), warm))
+            classify_input(str(ROOT / "fixtures" / "seed.mbox")), warm))
         timed("fetch via b4, cold cache", lambda: fetch_thread(src, fresh_cfg()))
         timed("fetch via b4, --refresh", lambda: fetch_thread(src, warm, refresh=True))
         timed("fetch, warm cache", lambda: fetch_thread(src, warm))

@@ -20,7 +20,7 @@ __all__ = ["main"]
 
 
 def seed_fixture() -> Path:
-    path = Path(__file__).resolve().parents[1] / "fixtures" / "seed-thread.mbox"
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "seed.mbox"
     if not path.is_file():
         raise ReviewerError(f"{path}: the seed fixture is missing (run the demo from a source checkout)")
     return path

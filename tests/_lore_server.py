@@ -371,7 +371,7 @@ def lore_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lor
     config off: the real user's git config is never read or touched.
     """
     server = LoreServer()
-    server.add_mbox(FIXTURES / "seed-thread.mbox")
+    server.add_mbox(FIXTURES / "seed.mbox")
     for path in sorted((FIXTURES / "versions").glob("*.mbox")):
         server.add_mbox(path)
     server.start()

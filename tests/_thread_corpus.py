@@ -16,7 +16,7 @@ from reviewer.thread import build_thread
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
-SEED_FIXTURE = REPO / "fixtures" / "seed-thread.mbox"
+SEED_FIXTURE = REPO / "fixtures" / "seed.mbox"
 
 
 def corpus_messages(name: str) -> list[bytes]:
@@ -37,6 +37,4 @@ def seed_corpus_thread() -> Thread:
 @pytest.fixture(scope="session")
 def seed_fixture_thread() -> Thread:
     """The 13-message seed fixture (with Michal Hocko's 25 Mar ack), split by ``reviewer._mbox``."""
-    if not SEED_FIXTURE.is_file():
-        pytest.skip("fixtures/seed-thread.mbox not built yet")
     return build_thread(split_mbox(SEED_FIXTURE.read_bytes()), source="fixture")

@@ -29,16 +29,16 @@ BUILTIN = {"read-after-put", "split-then-free-high-order", "free-pages-on-compou
 USER_CHECK = '''
 from reviewer.check_api import CheckInfo, Confidence, Severity
 
-INFO = CheckInfo(id="user-todo", title="TODO in a function", severity=Severity.INFO,
-                 rationale="TODOs are unfinished work.", false_positives="None.",
+INFO = CheckInfo(id="user-hack", title="HACK in a function", severity=Severity.INFO,
+                 rationale="HACKs are shortcuts to revisit.", false_positives="None.",
                  confidence=Confidence.HIGH)
 
 
 def check(ctx):
     for fn in ctx.functions:
-        if "TODO" in fn.image.source:
+        if "HACK" in fn.image.source:
             yield INFO.finding(ctx, file=fn.path, line=fn.image.start_line, function=fn.name,
-                               key="todo", message=f"TODO in {fn.name}() ({ctx.side.value})")
+                               key="hack", message=f"HACK in {fn.name}() ({ctx.side.value})")
 '''
 
 
@@ -76,15 +76,15 @@ def test_missing_user_folder_is_a_config_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("pre", "post", "status"),
-    [("int f(void)\n{\n\treturn 0;\n}\n", "int f(void)\n{\n\treturn 0; /* TODO */\n}\n", Status.INTRODUCED),
-     ("int f(void)\n{\n\treturn 0; /* TODO */\n}\n", "int f(void)\n{\n\treturn 1; /* TODO */\n}\n", Status.PRE_EXISTING),
-     ("int f(void)\n{\n\treturn 0; /* TODO */\n}\n", "int f(void)\n{\n\treturn 0;\n}\n", Status.FIXED)],
+    [("int f(void)\n{\n\treturn 0;\n}\n", "int f(void)\n{\n\treturn 0; /* HACK */\n}\n", Status.INTRODUCED),
+     ("int f(void)\n{\n\treturn 0; /* HACK */\n}\n", "int f(void)\n{\n\treturn 1; /* HACK */\n}\n", Status.PRE_EXISTING),
+     ("int f(void)\n{\n\treturn 0; /* HACK */\n}\n", "int f(void)\n{\n\treturn 0;\n}\n", Status.FIXED)],
 )
 def test_user_check_runs_on_both_sides_and_is_classified(tmp_path: Path, pre: str, post: str, status: Status) -> None:
     checks = only_user(tmp_path, ("todo.py", USER_CHECK))
     case = make_case(pre, post)
     (f,) = run_checks(case.revision, case.applied, None, checks)
-    assert (f.check, f.status, f.function, f.revision_id) == ("user-todo", status, "f", case.revision.id)
+    assert (f.check, f.status, f.function, f.revision_id) == ("user-hack", status, "f", case.revision.id)
     # Fixed findings come from the base side, the others from the revision side.
     assert f.message.endswith("(base)" if status is Status.FIXED else "(revision)")
 
@@ -113,7 +113,7 @@ BROKEN = {
 
 def test_broken_checks_become_error_findings_and_the_run_completes(tmp_path: Path) -> None:
     checks = only_user(tmp_path, ("todo.py", USER_CHECK), *BROKEN.items())
-    case = make_case("int f(void)\n{\n}\n", "int f(void)\n{\n\t/* TODO */\n}\n")
+    case = make_case("int f(void)\n{\n}\n", "int f(void)\n{\n\t/* HACK */\n}\n")
     found = run_checks(case.revision, case.applied, None, checks)
     errors = {f.check: f.message for f in found if f.severity is Severity.ERROR}
     assert set(errors) == {"syntax", "raises_on_import", "no_info", "raiser", "wrong-type", "exits"}
@@ -124,7 +124,7 @@ def test_broken_checks_become_error_findings_and_the_run_completes(tmp_path: Pat
     assert "yielded str, not a Finding" in errors["wrong-type"]
     assert "SystemExit" in errors["exits"]
     # The good check still ran; each broken one is reported once, not once per side.
-    assert [f.check for f in found].count("user-todo") == 1
+    assert [f.check for f in found].count("user-hack") == 1
     assert [f.check for f in found].count("raiser") == 1
     assert errors["raiser"].endswith("(base and revision side)")
     assert all(f.file.endswith(".py") for f in found if f.severity is Severity.ERROR)
@@ -132,7 +132,7 @@ def test_broken_checks_become_error_findings_and_the_run_completes(tmp_path: Pat
 
 def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
     checks = only_user(tmp_path, ("a.py", USER_CHECK), ("b.py", USER_CHECK))
-    assert [(c.path.name, c.error.split(",")[0]) for c in checks] == [("a.py", ""), ("b.py", "duplicate check id 'user-todo'")]
+    assert [(c.path.name, c.error.split(",")[0]) for c in checks] == [("a.py", ""), ("b.py", "duplicate check id 'user-hack'")]
 
 
 def test_metadata_is_validated() -> None:

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("perl") is None, reason="perl is no
 STAND_IN = Path(__file__).resolve().parent / "check_cases" / "checkpatch"
 PRE = "int f(void)\n{\n\treturn 0;\n}\n"
 POST = "int f(void)\n{\n\t/* teh answer, computed the long way round */\n\treturn 42;\n}\n"
-MESSAGE = "mm: answer\n\nTODO: explain.\n\nSigned-off-by: A <a@example.org>\n"
+MESSAGE = "mm: answer\n\nHACK: explain.\n\nSigned-off-by: A <a@example.org>\n"
 
 
 def tree(root: Path, *, checkpatch: bool = True) -> tuple[git.Repo, str]:
@@ -37,7 +37,7 @@ def test_findings_are_mapped_to_file_lines_and_commit_message_lines(tmp_path: Pa
     repo, base = tree(tmp_path)
     assert run(repo, base) == [
         ("info", "mm/page_alloc.c", 12, "TYPO_SPELLING: 'teh' may be misspelled - perhaps 'the'?"),
-        ("warning", "COMMIT_MSG", 3, "COMMIT_TODO: TODO left in the commit message"),
+        ("warning", "COMMIT_MSG", 3, "COMMIT_HACK: HACK left in the commit message"),
         ("warning", "mm/page_alloc.c", 12, "LONG_LINE: line length of 46 exceeds 40 columns"),
     ]
     case = make_case(PRE, POST, commit_message=MESSAGE, base=base, commit=base)

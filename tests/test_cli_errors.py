@@ -15,7 +15,7 @@ import pytest
 from _cli_env import SEED_ROOT, Cli, closed_port, review_env
 from _lore_server import FIXTURES, LoreServer
 
-SEED = FIXTURES / "seed-thread.mbox"
+SEED = FIXTURES / "seed.mbox"
 
 
 def _url(server: LoreServer) -> str:

@@ -22,7 +22,7 @@ from _lore_server import FIXTURES, LoreServer, read_mbox_messages
 from reviewer.report.json_view import schema_path
 from reviewer.testtree import build_test_tree
 
-SEED = FIXTURES / "seed-thread.mbox"
+SEED = FIXTURES / "seed.mbox"
 LORE = "https://lore.kernel.org"
 HUGH_NAK = "alpine.LSU.2.11.2103251716160.12404@eggly.anvils"
 HUGH_ACK_V2 = "alpine.LSU.2.11.2103231310020.5513@eggly.anvils"

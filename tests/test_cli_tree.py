@@ -19,7 +19,7 @@ from reviewer._mbox import split_mbox
 from reviewer.testtree import build_test_tree
 from reviewer.thread import build_thread
 
-SEED = FIXTURES / "seed-thread.mbox"
+SEED = FIXTURES / "seed.mbox"
 _ENV = {"GIT_AUTHOR_NAME": "U", "GIT_AUTHOR_EMAIL": "u@example.invalid",
         "GIT_COMMITTER_NAME": "U", "GIT_COMMITTER_EMAIL": "u@example.invalid"}
 

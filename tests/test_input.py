@@ -58,7 +58,7 @@ def test_message_id_forms(text: str) -> None:
 
 
 def test_local_mbox_eml_and_maildir(tmp_path: Path) -> None:
-    assert classify_input(str(FIXTURES / "seed-thread.mbox")).kind is SourceKind.MBOX
+    assert classify_input(str(FIXTURES / "seed.mbox")).kind is SourceKind.MBOX
     junk = tmp_path / "thread.txt"
     junk.write_bytes(b"saved from a browser\n\nFrom mboxrd@z Thu Jan  1 00:00:00 1970\nSubject: x\n\nbody\n")
     assert classify_input(str(junk)).kind is SourceKind.MBOX

@@ -32,7 +32,7 @@ from reviewer._retrieve import fetch_thread, parse_git_overrides
 from reviewer._retrieve import lore_server as b4_lore_server
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED = ROOT / "fixtures" / "seed-thread.mbox"
+SEED = ROOT / "fixtures" / "seed.mbox"
 CORPUS = ROOT.parent / "shared" / "corpus"
 V1 = "20210319071547.60973-1-hannes@cmpxchg.org"
 V2_REPLY = "YFo7SOni0s0TbXUm@cmpxchg.org"

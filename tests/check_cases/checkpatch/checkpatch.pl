@@ -27,8 +27,8 @@ while (my $line = <$fh>) {
 	if ($line =~ /^diff --git/) { $in_diff = 1; next; }
 	if (!$in_diff) {
 		$signed = 1 if $line =~ /^Signed-off-by:/;
-		print "WARNING:COMMIT_TODO: TODO left in the commit message\n#$linenr: \n$line\n\n"
-			if $line =~ /TODO/;
+		print "WARNING:COMMIT_HACK: HACK left in the commit message\n#$linenr: \n$line\n\n"
+			if $line =~ /HACK/;
 		next;
 	}
 	if ($line =~ m{^\+\+\+ b/(\S+)}) { $realfile = $1; next; }
