@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 from sim_explore_programs import (
@@ -248,9 +248,6 @@ class _Spinner:
         self.done[0] = self.x == 1
         return frozenset({Access("x", False)})
 
-    def state_key(self) -> Hashable:
-        raise NotImplementedError
-
 
 def test_step_budget_cuts_an_execution_and_says_so() -> None:
     cut_lengths: list[int] = []
@@ -315,9 +312,6 @@ class _Drifting:
     def step(self, tid: int) -> frozenset[Access]:
         self.left[tid] -= 1
         return frozenset({Access(("v", self.run if tid == 0 else 0), True)})
-
-    def state_key(self) -> Hashable:
-        raise NotImplementedError
 
 
 def test_nondeterministic_system_is_reported() -> None:
