@@ -21,6 +21,8 @@ EXIT_CLEAN = 0
 EXIT_INTRODUCES = 1
 EXIT_USAGE = 2
 
+_PIPED_WIDTH = 140
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors already; keep its one-line style for ours too."""
@@ -112,9 +114,16 @@ def _run_report(argv: Sequence[str]) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(review))
     else:
+        import os
+
         from rich.console import Console
 
-        render_text(review, Console())
+        console = Console()
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            # Piped into a file or a pager: rich would assume 80 columns and fold the two-column
+            # traces; give them the width they are drawn for.
+            console = Console(width=_PIPED_WIDTH)
+        render_text(review, console)
     return exit_status(review)
 
 

@@ -72,3 +72,17 @@ def test_exit_status_follows_the_latest_revision(seed_review: Review) -> None:
     warn = replace(info, severity=Severity.WARNING)
     assert exit_status(replace(calm, revisions=(*calm.revisions[:-1], replace(quiet, findings=(warn,))))) == 1
     assert exit_status(replace(seed_review, revisions=())) == 0
+
+
+def test_summary_gives_each_revision_its_verdict_first(seed_pipeline_review: Review) -> None:
+    """One line per revision: what it introduces and fixes, and who stands where on it."""
+    from reviewer.report._common import summary_lines
+
+    lines = {line.split(": ", 1)[0]: line for line in summary_lines(seed_pipeline_review)}
+    assert list(lines) == ["v1", "v2 (inline, 23 Mar)", "sketch by Matthew Wilcox, 26 Mar"]
+    v2 = lines["v2 (inline, 23 Mar)"]
+    introduced, _, rest = v2.partition(" · fixes ")
+    assert 'bad-page ("page still charged to cgroup")' in introduced and "fixes-tag" in introduced
+    assert "double-free" in rest.split(" · ")[0]  # the compound double free, gone in v2
+    assert "NAK Hugh Dickins" in v2 and "Reviewed-by Matthew Wilcox" in v2
+    assert "double-free" not in lines["v1"].split(" · ")[0]  # pre-existing, not introduced

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ __all__ = [
     "outline_text",
     "quoted_tail",
     "sorted_revisions",
+    "summary_lines",
     "trace_text",
 ]
 
@@ -175,6 +177,47 @@ def introduces(rr: RevisionReview) -> bool:
         for v in sv.violations
     )
     return sim or any(_blocking(f) for f in rr.findings)
+
+
+def summary_lines(review: Review) -> list[str]:
+    """One line per revision, in posting order: does it apply, what it introduces and fixes,
+    and the positions standing on it — the verdict a busy reader wants before the detail."""
+    out: list[str] = []
+    for rr in ordered_revisions(review.revisions, review.thread):
+        a = rr.applied
+        parts: list[str] = []
+        if a is None or not a.applied:
+            parts.append("does not apply" + (f" ({a.error})" if a is not None and a.error else ""))
+        else:
+            introduced = _names(rr, Status.INTRODUCED)
+            fixed = _names(rr, Status.FIXED)
+            parts.append("introduces " + ", ".join(introduced) if introduced else "introduces nothing")
+            if fixed:
+                parts.append("fixes " + ", ".join(fixed))
+            skipped = sum(1 for v in rr.sim_verdicts if v.outcome == "not-analysed")
+            if skipped:
+                parts.append(f"{skipped} simulations not analysed")
+        standing = [p for p in rr.positions if p.standing]
+        if standing:
+            parts.append("; ".join(f"{p.stance.value} {p.person.display}" for p in standing))
+        out.append(f"{rr.revision.label}: " + " · ".join(parts))
+    return out
+
+
+def _names(rr: RevisionReview, status: Status) -> list[str]:
+    """Simulator properties and check ids of ``status`` on ``rr``, first-seen order."""
+    names = [_violation_name(v) for sv in rr.sim_verdicts for v in sv.violations
+             if v.status is status and v.property != BUDGET_EXCEEDED]
+    names += [f.check for f in rr.findings if f.status is status and
+              (status is not Status.INTRODUCED or _blocking(f))]
+    return list(dict.fromkeys(names))
+
+
+def _violation_name(v: Violation) -> str:
+    """The property, with the kernel's reason string for a bad page (two bad pages for
+    different reasons are different problems)."""
+    reason = re.search(r'"([^"]+)"', v.detail) if v.property == "bad-page" else None
+    return f'{v.property} ("{reason.group(1)}")' if reason else v.property
 
 
 def _blocking(f: Finding) -> bool:

@@ -13,6 +13,7 @@ from ._common import (
     outline_text,
     quoted_tail,
     sorted_revisions,
+    summary_lines,
     trace_text,
 )
 
@@ -103,6 +104,9 @@ def _comment(review: Review, cr: CommentReview) -> list[str]:
 def render_markdown(review: Review) -> str:
     """The whole report as one Markdown document."""
     out = [f"# Review of {_md(review.thread.source or review.thread.root)}", "", "```", outline_text(review), "```", ""]
+    summary = summary_lines(review)
+    if summary:
+        out += ["## Summary", ""] + [f"- {_md(line)}" for line in summary] + [""]
     for rr in sorted_revisions(review):
         out += _revision(review, rr)
     out += ["## Comments", ""]

@@ -33,6 +33,7 @@ from ._common import (
     linked_violation,
     quoted_tail,
     sorted_revisions,
+    summary_lines,
     trace_text,
 )
 
@@ -175,6 +176,12 @@ def render_text(review: Review, console: Console) -> None:
     console.print(Text("Thread", style="bold underline"))
     console.print(render_outline(review.thread))
     console.print()
+    summary = summary_lines(review)
+    if summary:
+        console.print(Text("Summary", style="bold underline"))
+        for line in summary:
+            console.print(Text(f"  {line}"))
+        console.print()
     if review.revisions and base_revision(review) is None:
         console.print(Text("(the base was not simulated on its own)", style="dim"))
     for rr in sorted_revisions(review):
