@@ -121,6 +121,7 @@ def b4_result(review: Review) -> dict[str, str]:
     else:
         overall = "pass"
         parts.append(f"nothing found ({len(rr.sim_verdicts)} simulations, {len(rr.findings)} findings)")
+        parts += rr.notes  # "not simulated" must not read as "simulated and clean"
     summary = f"{rr.revision.label}: " + "; ".join(parts)
     return {"tool": TOOL, "status": overall, "summary": summary, "url": "", "details": json.dumps(details)}
 

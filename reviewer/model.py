@@ -527,6 +527,8 @@ class RevisionReview:
     sim_verdicts: tuple[SimVerdict, ...] = ()
     findings: tuple[Finding, ...] = ()
     positions: tuple[Position, ...] = ()
+    notes: tuple[str, ...] = ()
+    """What was not analysed and why (no scenario exercises the touched functions, ...)."""
 
 
 @dataclass(frozen=True, slots=True)

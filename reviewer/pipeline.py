@@ -154,7 +154,8 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
         sim, base_sim = _simulate(revision, result, cfg, sim_cache)
         checked = _check(revision, result, checks)
         reviews.append(RevisionReview(revision, result, sim, checked.revision,
-                                      revision_positions(thread, revision, revisions)))
+                                      revision_positions(thread, revision, revisions),
+                                      _simulation_notes(result, sim, cfg)))
         if result.applied:
             base = bases.setdefault(result.base, _Base(result))
             base.of.append(revision.label)
@@ -182,6 +183,18 @@ def _simulate(revision: Revision, result: AppliedRevision, cfg: Config,
         cache=cache,
     )
     return out.revision, out.base
+
+
+def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: Config) -> tuple[str, ...]:
+    """Say so when the simulator had nothing to run: silence would read as "clean"."""
+    if not result.applied or sim:
+        return ()
+    if not cfg.simulator.enabled:
+        return ("simulator: disabled",)
+    if not result.functions:
+        return ("simulator: the revision changes no C function",)
+    names = ", ".join(f"{f.name}()" for f in result.functions)
+    return (f"simulator: no scenario exercises {names}; not simulated",)
 
 
 def _check(revision: Revision, result: AppliedRevision, checks: Sequence[LoadedCheck]) -> CheckResult:

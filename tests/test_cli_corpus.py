@@ -38,3 +38,15 @@ def test_corpus_thread_gives_a_valid_report(mbox: Path, cli: Cli) -> None:
     assert patches, "every corpus thread carries at least one revision"
     for r in patches:  # applied, or the reason it was not
         assert r["applied"] or r["apply"]["error"]["reason"], r["label"]
+
+
+def test_a_revision_no_scenario_exercises_says_it_was_not_simulated(cli: Cli) -> None:
+    """Silence from the simulator must not read as "clean": the gup patch touches functions no
+    built-in scenario exercises, and the report says so per revision and in the summary."""
+    result = cli.run(str(CORPUS / "gup-try-grab-compound-head-race-v2.mbox"), "--format", "json")
+    assert result.status == 0, result.err
+    (v2,) = [r for r in json.loads(result.out)["revisions"] if r["kind"] != "base"]
+    assert not [v for v in v2["verdicts"] if v["source"] == "simulator"]
+    assert any("no scenario exercises" in n and "try_grab_compound_head()" in n for n in v2["notes"])
+    text = cli.run(str(CORPUS / "gup-try-grab-compound-head-race-v2.mbox"))
+    assert "v2: checks introduce nothing; not simulated" in text.out

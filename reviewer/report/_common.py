@@ -191,7 +191,12 @@ def summary_lines(review: Review) -> list[str]:
         else:
             introduced = _names(rr, Status.INTRODUCED)
             fixed = _names(rr, Status.FIXED)
-            parts.append("introduces " + ", ".join(introduced) if introduced else "introduces nothing")
+            if introduced:
+                parts.append("introduces " + ", ".join(introduced))
+            elif rr.sim_verdicts:
+                parts.append("introduces nothing")
+            else:
+                parts.append("checks introduce nothing; not simulated")
             if fixed:
                 parts.append("fixes " + ", ".join(fixed))
             skipped = sum(1 for v in rr.sim_verdicts if v.outcome == "not-analysed")

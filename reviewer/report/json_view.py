@@ -152,6 +152,7 @@ def _revision(rr: RevisionReview) -> dict[str, Any]:
         "trailers": [_trailer(t) for t in r.trailers],
         "verdicts": [_sim_verdict(v) for v in rr.sim_verdicts] + [finding_to_json(f) for f in rr.findings],
         "positions": [_position(p) for p in rr.positions],
+        "notes": list(rr.notes),
     }
 
 

@@ -65,6 +65,8 @@ def _revision(review: Review, rr: RevisionReview) -> list[str]:
             out.append(f"- **{g.property}** {g.status.value} in {_md(g.scenario)} [{configs_text(g.configs)}]: {_md(g.example.detail)}")
             if g.example.trace and g.status is Status.INTRODUCED:
                 out += ["", "```", trace_text(g.example), "```", ""]
+    if rr.notes:
+        out += [f"- note: {_md(n)}" for n in rr.notes] + [""]
     if rr.findings:
         out.append("Checks:")
         out.append("")

@@ -87,6 +87,8 @@ def _render_revision(console: Console, review: Review, rr: RevisionReview) -> No
         for p in rr.positions:
             console.print(_position_line(p))
     _render_sim(console, rr)
+    for note in rr.notes:
+        console.print(Text(f"  {note}", style="yellow"))
     if rr.findings:
         console.print("  checks:")
         for f in rr.findings:
