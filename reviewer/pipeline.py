@@ -74,15 +74,15 @@ def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = S
     if source.kind.is_remote and cfg.lore.search_versions:
         others, more_notes = _other_versions(thread, raw, cfg, request, progress)
         notes.extend(more_notes)
-    review = build_review(thread, cfg, tree=request.tree, progress=progress)
     if request.all_versions:
         for other in others:
             other_raw = fetch_other_version(other, cfg, server=raw.server or None,
                                             offline=request.offline, refresh=request.refresh,
                                             git_overrides=request.git_overrides,
                                             progress=progress.note)
-            review = _merge_version(review, build_thread(other_raw.messages, source=other_raw.source,
-                                                         root_hint=other_raw.root), cfg, request, progress)
+            thread = _merge_threads(thread, build_thread(other_raw.messages, source=other_raw.source,
+                                                         root_hint=other_raw.root))
+    review = build_review(thread, cfg, tree=request.tree, progress=progress)
     return replace(review, other_versions=others, notes=tuple(notes) + review.notes)
 
 
@@ -104,14 +104,12 @@ def _other_versions(thread: Thread, raw: RawThread, cfg: Config, request: Review
     return search.versions, notes
 
 
-def _merge_version(review: Review, other: Thread, cfg: Config, request: ReviewRequest,
-                   progress: Progress) -> Review:
-    """Fold another version's thread into the review: its revisions, verdicts and comments."""
-    merged = Thread(root=review.thread.root,
-                    messages=tuple(sorted({m.message_id: m for m in (*review.thread.messages, *other.messages)}.values(),
-                                          key=lambda m: m.date)),
-                    source=review.thread.source)
-    return build_review(merged, cfg, tree=request.tree, progress=progress)
+def _merge_threads(thread: Thread, other: Thread) -> Thread:
+    """One thread holding both: the other version's messages join in date order (its root stays
+    a root of its own), so its revisions, verdicts and comments are reviewed with ours."""
+    messages = {m.message_id: m for m in (*thread.messages, *other.messages)}
+    return Thread(root=thread.root, messages=tuple(sorted(messages.values(), key=lambda m: m.date)),
+                  source=thread.source)
 
 
 def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: Path | None,
