@@ -162,6 +162,8 @@ class _Walker:
     fn: FunctionContext
     reads: dict[int, tuple[tree_sitter.Node, str, str, _Put]] = field(default_factory=dict)
     loop_exits: list[list[_State]] = field(default_factory=list)
+    loop_continues: list[list[_State]] = field(default_factory=list)
+    """Per enclosing loop (switches do not count): the states ``continue`` carries to its head."""
     gotos: dict[str, list[_State]] = field(default_factory=dict)
 
     # -- expressions ---------------------------------------------------------------
@@ -297,9 +299,13 @@ class _Walker:
         if kind == "return_statement":
             self.scan(node, state)
             return None
-        if kind in ("break_statement", "continue_statement"):
+        if kind == "break_statement":
             if self.loop_exits:
                 self.loop_exits[-1].append(state)
+            return None
+        if kind == "continue_statement":
+            if self.loop_continues:
+                self.loop_continues[-1].append(state)
             return None
         if kind == "goto_statement":
             label = node.child_by_field_name("label")
@@ -321,12 +327,15 @@ class _Walker:
         # Twice round: a put in one iteration reaches the reads of the next.
         for _ in range(2):
             self.loop_exits.append([])
+            self.loop_continues.append([])
             if node.type == "do_statement":
                 end = self.run(body, head)
+                end = _merge(end, *self.loop_continues.pop())
                 when_true, when_false = self.condition(cond, end) if cond else (end, None)
             else:
                 when_true, when_false = self.condition(cond, head) if cond else (head, None)
                 end = self.run(body, when_true)
+                end = _merge(end, *self.loop_continues.pop())
                 end = self.scan(update, end) if update else end
                 when_true = end
             exits.extend(self.loop_exits.pop())
@@ -341,6 +350,8 @@ def _findings(ctx: RevisionContext, fn: FunctionContext) -> Iterator[Finding]:
         return
     walker = _Walker(fn)
     walker.run(body, {})
+    if walker.gotos:  # gotos to a label above them (retry loops): a second pass takes them there
+        walker.run(body, {})
     for node, what, accessor, put in sorted(walker.reads.values(), key=lambda r: r[0].start_byte):
         put_text = f"{put.callee}({put.var})"
         if put.returned_false:

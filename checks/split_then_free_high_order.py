@@ -42,9 +42,10 @@ cleared on the tail pages between the split and the free (not looked for).""",
     references=("https://lore.kernel.org/linux-mm/alpine.LSU.2.11.2103251716160.12404@eggly.anvils/",),
 )
 
-# Free functions that take (page, order) and check the block's tail pages.
-_BLOCK_FREES = frozenset({"free_the_page", "__free_pages", "__free_pages_ok", "free_unref_page",
-                          "__free_pages_core", "free_one_page"})
+# Free functions that check the block's tail pages, and the index of their order argument
+# (free_one_page(zone, page, pfn, order, migratetype, fpi_flags); the others take (page, order)).
+_BLOCK_FREES = {"free_the_page": 1, "__free_pages": 1, "__free_pages_ok": 1, "free_unref_page": 1,
+                "__free_pages_core": 1, "free_one_page": 3}
 _LOOPS = frozenset({"while_statement", "for_statement", "do_statement"})
 
 
@@ -69,19 +70,21 @@ def _findings(ctx: RevisionContext, fn: FunctionContext) -> Iterator[Finding]:
         for free in calls:
             free_args = call_arguments(free)
             name = call_name(free)
-            if (name not in _BLOCK_FREES or free.start_byte < split.end_byte or len(free_args) < 2
-                    or fn.text(free_args[1]) == "0" or not _in_loop(free, body)):
+            at = _BLOCK_FREES.get(name or "", -1)
+            if (at < 0 or free.start_byte < split.end_byte or len(free_args) <= at
+                    or fn.text(free_args[at]) == "0" or not _in_loop(free, body)):
                 continue
+            order = fn.text(free_args[at])
             split_text = f"split_page_memcg({fn.text(args[0])}, {fn.text(args[1])})"
             yield INFO.finding(
                 ctx,
                 file=fn.path,
                 line=fn.line(split),
                 function=fn.name,
-                key=f"{split_text} then {name}(..., {fn.text(free_args[1])})",
+                key=f"{split_text} then {name}(..., {order})",
                 message=(f"{split_text} in {fn.name}() sets memcg_data on every subpage, then "
                          f"{name}() on line {fn.line(free)} frees blocks of order "
-                         f"{fn.text(free_args[1])} > 0: check_free_page() finds memcg_data on "
+                         f"{order} > 0: check_free_page() finds memcg_data on "
                          f"their tail pages and reports bad pages (\"page still charged to cgroup\")"),
                 evidence=(fn.evidence(split), fn.evidence(free)),
                 symbols=("split_page_memcg", "memcg_data", name or "", "free_pages_prepare",

@@ -114,6 +114,8 @@ def b4_result(review: Review) -> dict[str, str]:
     if kept:
         parts.append("still has " + ", ".join(_WORDS.get(p, p) for p in _ordered(kept)) + " (pre-existing)")
     parts += warnings
+    if skipped:  # not analysed is not clean: it must not read as "nothing found"
+        parts.append(f"{len(skipped)} simulations not analysed ({skipped[0].reason})")
     if introduced or failing_checks:
         overall = "fail"
     elif parts:

@@ -81,3 +81,14 @@ def test_b4_runs_review_b4_check_on_the_v1_email(tmp_path: Path) -> None:
     assert result["tool"] == "reviewer"
     assert result["status"] == "fail", result
     assert "double free" in result["summary"]
+
+
+def test_simulations_not_analysed_do_not_pass_as_clean(seed_review: Review) -> None:
+    """A revision whose every simulation was "not analysed" was not checked: b4 must not show pass."""
+    v2 = seed_review.revisions[1]
+    skipped = tuple(replace(v, outcome="not-analysed", violations=(), reason="calls mystery() at mm/x.c:9")
+                    for v in v2.sim_verdicts)
+    result = b4_result(replace(seed_review, revisions=(replace(v2, findings=(), sim_verdicts=skipped),), comments=()))
+    assert result["status"] == "warn"
+    assert f"{len(skipped)} simulations not analysed (calls mystery() at mm/x.c:9)" in result["summary"]
+    assert "nothing found" not in result["summary"]

@@ -137,3 +137,57 @@ def test_partial_image_with_gaps_is_not_analysed() -> None:
         """
     assert findings(make_case(BASE, gappy, complete=False), "read-after-put") == ()
     assert len(findings(make_case(BASE, gappy, complete=True), "read-after-put")) == 1
+
+
+def test_put_before_continue_reaches_the_read_in_the_next_iteration() -> None:
+    """``continue`` goes back to the loop head (also from inside a switch), not past the loop."""
+    got = run("""
+        void drop(struct page *page, int n)
+        {
+            int i;
+
+            for (i = 0; i < n; i++) {
+                if (PageHead(page))
+                    pr_info("head\\n");
+                if (i == 1) {
+                    put_page(page);
+                    continue;
+                }
+            }
+        }
+        """)
+    assert got == {("introduced", "PageHead(page) after put_page(page)", 105)}
+    got = run("""
+        void drop(struct page *page, int n)
+        {
+            int i;
+
+            for (i = 0; i < n; i++) {
+                if (PageHead(page))
+                    pr_info("head\\n");
+                switch (i) {
+                case 1:
+                    put_page(page);
+                    continue;
+                default:
+                    break;
+                }
+            }
+        }
+        """)
+    assert got == {("introduced", "PageHead(page) after put_page(page)", 105)}
+
+
+def test_put_before_a_backward_goto_reaches_the_read_after_its_label() -> None:
+    """``goto retry`` to a label above it is a loop: the put reaches the read after the label."""
+    got = run("""
+        void drop(struct page *page)
+        {
+        retry:
+            if (PageHead(page))
+                pr_info("head\\n");
+            if (!put_page_testzero(page))
+                goto retry;
+        }
+        """)
+    assert got == {("introduced", "PageHead(page) after put_page_testzero(page)", 103)}

@@ -86,3 +86,26 @@ def test_copying_memcg_data_to_each_block_head_is_not_a_split() -> None:
             }
         }
         """) == set()
+
+
+def test_free_one_page_order_is_its_fourth_argument() -> None:
+    """free_one_page(zone, page, pfn, order, ...): order 0 there is fine, however the page is named."""
+    assert run("""
+        void release(struct page *page, unsigned int order)
+        {
+            int i;
+
+            split_page_memcg(page, 1 << order);
+            for (i = 0; i < (1 << order); i++)
+                free_one_page(page_zone(page), page + i, page_to_pfn(page) + i, 0, MIGRATE_MOVABLE, FPI_NONE);
+        }
+        """) == set()
+    got = run("""
+        void release(struct page *page, unsigned int order)
+        {
+            split_page_memcg(page, 1 << order);
+            while (order-- > 0)
+                free_one_page(zone, page + (1 << order), pfn + (1 << order), order, mt, FPI_NONE);
+        }
+        """)
+    assert got == {("introduced", "split_page_memcg(page, 1 << order) then free_one_page(..., order)", 52)}

@@ -217,3 +217,37 @@ def test_model_primitive_wins_over_tree_source() -> None:
     src = "bool f(struct page *page)\n{\n\treturn PageHead(page);\n}\n"
     value, steps, _, cx = run_c(src, PagePtr(0), lookup=Tree(PageHead=fake))
     assert value is False and steps == 1 and "PageHead" not in cx.called
+
+
+def test_preprocessor_test_of_a_macro_outside_kconfig_is_not_analysed() -> None:
+    """Only CONFIG_ symbols absent from the kconfig map read as unset; any other macro's value
+    is unknown to the interpreter, so the branch it decides is not guessed."""
+    cases = (
+        "int f(void)\n{\n#if MAX_ORDER > 10\n\treturn 1;\n#endif\n\treturn 2;\n}\n",
+        "int f(void)\n{\n#ifdef __HAVE_ARCH_FREE_PAGE\n\treturn 1;\n#endif\n\treturn 2;\n}\n",
+        "int f(void)\n{\n#if defined(ARCH_HAS_X) || defined(CONFIG_MEMCG)\n\treturn 1;\n#endif\n\treturn 2;\n}\n",
+    )
+    for src in cases:
+        with pytest.raises(NotAnalysed, match=r"preprocessor .* at mm/x\.c:12"):
+            run_c(src)
+    # a CONFIG_ symbol the map does not list is unset, as in a .config
+    assert run_c("int f(void)\n{\n#ifdef CONFIG_NUMA\n\treturn 1;\n#endif\n\treturn 2;\n}\n")[0] == 2
+
+
+def test_function_tree_sitter_cannot_parse_is_not_analysed() -> None:
+    """An ERROR node inside a statement must not be dropped silently (here the store to r)."""
+    src = "int f(void)\n{\n\tint r = 1;\n\tr = r + ;\n\treturn r;\n}\n"
+    with pytest.raises(NotAnalysed, match=r"could not parse .* mm/x\.c:13"):
+        run_c(src)
+
+
+def test_return_value_converts_to_the_declared_return_type() -> None:
+    assert run_c("bool f(int a)\n{\n\treturn a;\n}\n", 5)[0] == 1
+    assert run_c("unsigned int f(int a)\n{\n\treturn a;\n}\n", -1)[0] == 0xFFFFFFFF
+    page = run_c("struct page *f(struct page *page)\n{\n\treturn page + 1;\n}\n", PagePtr(0))[0]
+    assert page == PagePtr(1)
+
+
+def test_small_integer_types_wrap_at_their_width() -> None:
+    src = "int f(void)\n{\n\tu8 a = 255;\n\tunsigned short b = 65535;\n\ts8 c = 127;\n\ta++; b++; c++;\n\treturn a + b + c;\n}\n"
+    assert run_c(src)[0] == 0 + 0 - 128

@@ -9,10 +9,10 @@ import pytest
 from sim_sources import seed_images
 
 from reviewer._config import SimulatorConfig
-from reviewer.model import FunctionImage, SimConfig, Status, TouchedFunction
+from reviewer.model import FunctionImage, SimConfig, SimVerdict, Status, TouchedFunction, Violation
 from reviewer.sim import SimCache, load_scenarios, simulate_revision
 from reviewer.sim._errors import ScenarioError
-from reviewer.sim.simulate import configurations
+from reviewer.sim.simulate import classify, configurations
 
 KCONFIG: dict[str, bool | int | str] = {"CONFIG_MEMCG": True, "CONFIG_DEBUG_VM": False, "CONFIG_MEMCG_KMEM": True}
 REPO = Path(__file__).resolve().parents[1]
@@ -147,3 +147,22 @@ def test_debug_vm_moves_order0_head_check_to_free_time() -> None:
     comp = next(v for v in result.revision if v.scenario == "speculative-lookup" and v.config.compound
                 and v.config.kmem)
     assert comp.outcome == "clean"
+
+
+def test_scenario_file_not_in_utf8_is_a_scenario_error(tmp_path: Path) -> None:
+    (tmp_path / "latin1.toml").write_bytes(b'name = "caf\xe9"\n')
+    with pytest.raises(ScenarioError, match=r"latin1\.toml: .*UTF-8"):
+        load_scenarios([tmp_path])
+
+
+def test_against_an_unanalysed_base_violations_count_as_introduced_and_say_why() -> None:
+    cfg = SimConfig(order=2, compound=False, kmem=True)
+    leak = Violation("charge-leak", Status.INTRODUCED, (1, 2, 3), "3 page(s) still charged to memcg M")
+    mine = SimVerdict("rev", "speculative-lookup", cfg, "violation", 4, (leak,))
+    base = SimVerdict("base", "speculative-lookup", cfg, "not-analysed", 0,
+                      reason="calls frob_page at mm/x.c:12")
+    out = classify(mine, base)
+    assert [v.status for v in out.violations] == [Status.INTRODUCED]
+    assert "base not analysed (calls frob_page at mm/x.c:12)" in out.reason
+    analysed_base = SimVerdict("base", "speculative-lookup", cfg, "clean", 3)
+    assert classify(mine, analysed_base).reason == ""

@@ -109,8 +109,9 @@ def _render_sim(console: Console, rr: RevisionReview) -> None:
         counts = ", ".join(f"{outcomes.count(o)} {o}" for o in dict.fromkeys(outcomes))
         console.print(Text(f"    {scenario}: {counts} (of {len(outcomes)} configurations)"))
     for v in rr.sim_verdicts:
-        if v.outcome == "not-analysed" and v.reason:
-            console.print(Text(f"    not analysed {v.scenario} [{v.config.key}]: {v.reason}", style="dim"))
+        if v.reason:
+            what = "not analysed" if v.outcome == "not-analysed" else "note"
+            console.print(Text(f"    {what} {v.scenario} [{v.config.key}]: {v.reason}", style="dim"))
     for group in group_violations(rr.sim_verdicts):
         head = Text("    ✗ " if group.status is not Status.FIXED else "    ✓ ")
         head.append(f"{group.property} {group.status.value}", style=_STATUS_STYLE[group.status])

@@ -55,12 +55,17 @@ def normaliser(type_text: str, pointer: bool) -> Callable[[Any], Any]:
     words = type_text.replace("const", "").split()
     if words in (["bool"], ["_Bool"]):
         return _to_bool
-    bits = 64 if "long" in words or words[-1:] in (["size_t"], ["u64"]) else 32
-    if "unsigned" in words or words[-1:] in (["gfp_t"], ["size_t"], ["u32"], ["u64"]):
+    last = words[-1] if words else ""
+    bits = _FIXED_BITS.get(last) or (64 if "long" in words or last == "size_t" else
+                                     16 if "short" in words else 8 if "char" in words else 32)
+    if "unsigned" in words or last in ("gfp_t", "size_t", "u8", "u16", "u32", "u64"):
         mask = (1 << bits) - 1
         return lambda v: v & mask if isinstance(v, int) else v
     half, full = 1 << (bits - 1), 1 << bits
     return lambda v: ((v + half) % full) - half if isinstance(v, int) else v
+
+
+_FIXED_BITS = {"u8": 8, "s8": 8, "u16": 16, "s16": 16, "u32": 32, "s32": 32, "u64": 64, "s64": 64}
 
 
 def _same(v: Any) -> Any:
@@ -68,6 +73,8 @@ def _same(v: Any) -> Any:
 
 
 def _to_bool(v: Any) -> int:
+    if isinstance(v, bool):  # a model query's answer stays as it is
+        return v
     return 1 if v else 0
 
 

@@ -84,6 +84,9 @@ class Program:
         tree = parse_c(image.source)
         for node in tree.root_node.named_children:
             if node.type == "function_definition" and _declared_name(node) == name:
+                if node.has_error:  # tree-sitter's recovery drops or reshapes code: never run a guess
+                    line = image.start_line + _first_error_row(node)
+                    return _failing(f"tree-sitter could not parse {name}() at {file or image.path}:{line}")
                 return _FunctionCompiler(self, image, node, file or image.path).build()
         return _failing(f"no definition of {name}() parses at {image.path}:{image.start_line}")
 
@@ -94,6 +97,16 @@ def _failing(reason: str) -> CFunction:
         yield
 
     return fn
+
+
+def _first_error_row(node: tree_sitter.Node) -> int:
+    """The 0-based row of the first ERROR or MISSING node under ``node``."""
+    while node.type != "ERROR" and not node.is_missing:
+        bad = [c for c in node.children if c.has_error or c.is_missing]
+        if not bad:
+            break
+        node = bad[0]
+    return node.start_point.row
 
 
 def _declared_name(node: tree_sitter.Node) -> str:
@@ -168,8 +181,12 @@ class _FunctionCompiler:
     # ---- function
     def build(self) -> CFunction:
         decl = self.node.child_by_field_name("declarator")
+        returns_pointer = False
         while decl is not None and decl.type != "function_declarator":
+            returns_pointer = returns_pointer or decl.type == "pointer_declarator"
             decl = decl.child_by_field_name("declarator")
+        # C converts the returned value to the declared type (bool f() returns 0 or 1)
+        ret_norm = normaliser(node_text(self.node.child_by_field_name("type")), returns_pointer)
         params: list[int] = []
         plist = decl.child_by_field_name("parameters") if decl is not None else None
         for p in named_children(plist) if plist is not None else []:
@@ -196,7 +213,7 @@ class _FunctionCompiler:
             cx.enter(fname)
             yield from body(fr)
             cx.stack.pop()
-            return fr[1]
+            return ret_norm(fr[1])
 
         return fn
 
@@ -391,7 +408,7 @@ class _FunctionCompiler:
     # ---- preprocessor conditionals inside bodies, decided against kconfig now
     def _s_preproc_ifdef(self, node: tree_sitter.Node) -> Stmt:
         name = node_text(node.child_by_field_name("name"))
-        taken = _kconfig_defined(self.program.kconfig, name)
+        taken = self._pp_defined(name, node)
         if node.children and node_text(node.children[0]) == "#ifndef":
             taken = not taken
         return self._preproc_branch(node, taken)
@@ -422,12 +439,14 @@ class _FunctionCompiler:
         if t == "number_literal":
             return int(node_text(node).rstrip("uUlL"), 0)
         if t == "identifier":
-            v = self.program.kconfig.get(node_text(node), 0)
-            return v if isinstance(v, int) else int(_kconfig_defined(self.program.kconfig, node_text(node)))
+            name = node_text(node)
+            self._pp_defined(name, node)  # a macro outside kconfig has a value we do not know
+            v = self.program.kconfig.get(name, 0)
+            return v if isinstance(v, int) else int(_kconfig_defined(self.program.kconfig, name))
         if t == "preproc_defined":
-            return int(_kconfig_defined(self.program.kconfig, node_text(named_children(node)[0])))
+            return int(self._pp_defined(node_text(named_children(node)[0]), node))
         if t == "call_expression" and node_text(node.child_by_field_name("function")) in ("IS_ENABLED", "IS_BUILTIN"):
-            return int(_kconfig_defined(self.program.kconfig, node_text(named_children(node.child_by_field_name("arguments") or node)[0])))
+            return int(self._pp_defined(node_text(named_children(node.child_by_field_name("arguments") or node)[0]), node))
         if t == "parenthesized_expression":
             return self._pp_eval(named_children(node)[0])
         if t == "unary_expression" and node_text(node.child_by_field_name("operator")) == "!":
@@ -442,6 +461,13 @@ class _FunctionCompiler:
                 return table[op]
         loc = self.loc(node)
         raise NotAnalysed(f"preprocessor condition `{node_text(node)}` at {loc[0]}:{loc[1]}")
+
+    def _pp_defined(self, name: str, node: tree_sitter.Node) -> bool:
+        """A CONFIG_ symbol the map lacks is unset; other macros (MAX_ORDER, ...) come from unread headers."""
+        if name in self.program.kconfig or name.startswith("CONFIG_"):
+            return _kconfig_defined(self.program.kconfig, name)
+        loc = self.loc(node)
+        raise NotAnalysed(f"preprocessor test of `{name}`, which is not a kconfig symbol, at {loc[0]}:{loc[1]}")
 
 
 def _kconfig_defined(kconfig: Mapping[str, bool | int | str], name: str) -> bool:

@@ -226,4 +226,9 @@ def classify(mine: SimVerdict, base: SimVerdict) -> SimVerdict:
             fixed_seen.add(key)
             out.append(replace(v, status=Status.FIXED))
     live = any(v.status is not Status.FIXED for v in out)
-    return replace(mine, violations=tuple(out), outcome="violation" if live else "clean")
+    reason = mine.reason
+    if base.outcome == "not-analysed":
+        # Nothing to compare with: each violation counts as introduced (the cautious side), and
+        # the verdict says why, so a reader does not take "introduced" as proven.
+        reason = f"base not analysed ({base.reason}): every violation counts as introduced"
+    return replace(mine, violations=tuple(out), outcome="violation" if live else "clean", reason=reason)
