@@ -60,6 +60,8 @@ class ThreadSource:
 _MSGID_RE = re.compile(r"^[^\s<>@]+@[^\s<>@]+$")
 _PATCHWORK_RE = re.compile(r"^/project/([^/]+)/patch/([^/]+)/?", re.I)
 _MBOX_SUFFIXES = (".mbox", ".mbx", ".mboxrd", ".mbox.txt")
+# An RFC 5322 header field's first line: printable name without ':' then ':' (not "https://").
+_HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:(?:[ \t]|\r?\n)")
 
 
 def validate_message_id(candidate: str, what: str) -> str:
@@ -122,8 +124,12 @@ def _classify_path(text: str, path: Path) -> ThreadSource:
     if not head.strip():
         raise InputError(f"{text}: file is empty")
     # An mbox has a From_ separator line (possibly after junk lines); a .eml starts with headers.
-    # A gzip file is a downloaded t.mbox.gz.
-    if head.startswith((b"From ", b"\x1f\x8b")) or b"\nFrom " in head or path.name.endswith(_MBOX_SUFFIXES):
+    # A gzip file is a downloaded t.mbox.gz. A message whose body carries an inline
+    # `git format-patch` has a From_-like line too: a file that starts with a header is one
+    # message, or its headers and text would be dropped as junk before that line.
+    if head.startswith((b"From ", b"\x1f\x8b")) or path.name.endswith(_MBOX_SUFFIXES):
+        return ThreadSource(SourceKind.MBOX, text, path=path)
+    if b"\nFrom " in head and not _HEADER_LINE.match(head) and not path.name.endswith(".eml"):
         return ThreadSource(SourceKind.MBOX, text, path=path)
     return ThreadSource(SourceKind.EML, text, path=path)
 

@@ -43,6 +43,9 @@ SYNTHETIC_MSGID_DOMAIN = "synthetic.reviewer.invalid"
 """Domain of the Message-ID given to a message that has none (``.invalid`` never resolves)."""
 
 _FROM_LINE = re.compile(rb"^From \S.*$")
+# A separator after the first one also carries the delivery time (``... 00:00:00 1970``), as
+# git mailsplit requires: an unescaped prose line ("From the trace above, ...") has none.
+_FROM_SEPARATOR = re.compile(rb"^From \S+\s.*\d:\d\d")
 _ESCAPED_FROM = re.compile(rb"^>+From ", re.M)
 _TO_ESCAPE = re.compile(rb"^(>*From )", re.M)
 _MSGID = re.compile(r"<([^<>\s]+)>")
@@ -67,7 +70,7 @@ def split_mbox(data: bytes, *, mboxrd: bool = True) -> list[bytes]:
     for line in lines:
         # A From_ line separates messages only at the start or after a blank line, as
         # mutt and git mailsplit read it; elsewhere it is body text that escaped escaping.
-        if _FROM_LINE.match(line) and (prev_blank or current is None):
+        if (current is None and _FROM_LINE.match(line)) or (prev_blank and _FROM_SEPARATOR.match(line)):
             if current is not None:
                 messages.append(_finish(current, mboxrd))
             current = []

@@ -15,6 +15,7 @@ from pathlib import Path
 import git
 
 from ._config import Config
+from ._errors import FetchError, MailError
 from ._input import classify_input
 from ._retrieve import RawThread, fetch_thread
 from ._versions import fetch_other_version, find_other_versions, version_hints
@@ -75,13 +76,24 @@ def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = S
         others, more_notes = _other_versions(thread, raw, cfg, request, progress)
         notes.extend(more_notes)
     if request.all_versions:
+        merged = list(raw.messages)
         for other in others:
-            other_raw = fetch_other_version(other, cfg, server=raw.server or None,
-                                            offline=request.offline, refresh=request.refresh,
-                                            git_overrides=request.git_overrides,
-                                            progress=progress.note)
-            thread = _merge_threads(thread, build_thread(other_raw.messages, source=other_raw.source,
-                                                         root_hint=other_raw.root))
+            try:
+                other_raw = fetch_other_version(other, cfg, server=raw.server or None,
+                                                offline=request.offline, refresh=request.refresh,
+                                                git_overrides=request.git_overrides,
+                                                progress=progress.note)
+            except (FetchError, MailError) as exc:
+                # Other versions are context: the thread asked for is still reviewed.
+                notes.append(f"other version v{other.subject.version} <{other.message_id}> "
+                             f"not fetched: {exc}")
+                continue
+            merged.extend(other_raw.messages)
+        if len(merged) > len(raw.messages):
+            # One thread built from every version's messages (each other root stays a root of
+            # its own), so positions are worked out across versions: a NAK on v2 withdraws the
+            # same person's ack on v1.
+            thread = build_thread(merged, source=raw.source, root_hint=thread.root)
     review = build_review(thread, cfg, tree=request.tree, progress=progress)
     return replace(review, other_versions=others, notes=tuple(notes) + review.notes)
 
@@ -102,14 +114,6 @@ def _other_versions(thread: Thread, raw: RawThread, cfg: Config, request: Review
         notes.append("newer revision available: " + ", ".join(
             f"v{o.subject.version} <{o.message_id}>" for o in search.versions if o.relation == "newer"))
     return search.versions, notes
-
-
-def _merge_threads(thread: Thread, other: Thread) -> Thread:
-    """One thread holding both: the other version's messages join in date order (its root stays
-    a root of its own), so its revisions, verdicts and comments are reviewed with ours."""
-    messages = {m.message_id: m for m in (*thread.messages, *other.messages)}
-    return Thread(root=thread.root, messages=tuple(sorted(messages.values(), key=lambda m: m.date)),
-                  source=thread.source)
 
 
 def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: Path | None,

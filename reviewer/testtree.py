@@ -70,8 +70,12 @@ def build_test_tree(source: Thread | Sequence[Revision], dest: Path) -> Path:
         raise TreeError(f"{dest}: not empty")
     _git(dest, "init", "-q", "-b", "master")
     (dest / "README").write_text("A small kernel-like tree built from a thread's pre-images.\n")
+    root = dest.resolve()
     for path, text in layout_tree_files(revisions).items():
         target = dest / path
+        # The paths come from mail: one that climbs out (``../``) or names .git is refused.
+        if ".git" in Path(path).parts or not target.resolve().is_relative_to(root):
+            raise TreeError(f"{dest}: diff path {path} leaves the tree; not written")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     _git(dest, "add", "-A")

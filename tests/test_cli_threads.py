@@ -5,6 +5,7 @@ versions of a change posted as separate threads (fixtures/versions/, served on l
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from _cli_env import Cli
@@ -151,3 +152,52 @@ def test_all_versions_fetches_and_reviews_the_newer_thread(cli: Cli, lore_server
     labels = [r["label"] for r in doc["revisions"] if r["kind"] != "base"]
     assert "v1" in labels and "v2" in labels
     assert [o["message_id"] for o in doc["other_versions"]] == [V2_ROOT]
+
+
+def test_all_versions_an_unfetchable_other_version_is_a_note_not_a_failure(
+        cli: Cli, lore_server: LoreServer) -> None:
+    """Other versions are context: the thread the user asked for is still reviewed when the
+    other version's thread cannot be fetched, and the output says which one and why."""
+    local, domain = V2_ROOT.split("@")
+    lore_server.fail(f"{re.escape(local)}(@|%40){re.escape(domain)}", 404)
+    url = f"{lore_server.url}/linux-mm/{V1_ROOT}/"
+    result = cli.run(url, "--no-simulate", "--all-versions", "--format", "json")
+
+    assert result.status in (0, 1), result.err
+    doc = json.loads(result.out)
+    assert "v1" in [r["label"] for r in doc["revisions"] if r["kind"] != "base"]
+    assert [o["message_id"] for o in doc["other_versions"]] == [V2_ROOT]
+    assert any(V2_ROOT in n and "not fetched" in n for n in doc["notes"]), doc["notes"]
+
+
+def _positions_of(node: object, email: str) -> list[dict[str, object]]:
+    if isinstance(node, dict):
+        found = [node] if node.get("email") == email and "stance" in node else []
+        return found + [p for v in node.values() for p in _positions_of(v, email)]
+    if isinstance(node, list):
+        return [p for v in node for p in _positions_of(v, email)]
+    return []
+
+
+def test_all_versions_a_nak_on_the_newer_thread_withdraws_an_ack_on_the_older(
+        cli: Cli, lore_server: LoreServer) -> None:
+    """--all-versions reviews the versions as one thread: positions are worked out over all of
+    it, so a reviewer who acked v1 and NAKed v2 (in its own thread) no longer stands as acking."""
+    ack = _mail("20240103100000.GA3@carol.example.com", "Re: [PATCH] mm: frob: fix widget refcount leak",
+                "Acked-by: Carol Checker <carol@example.com>\n", date="Wed, 03 Jan 2024 10:00:00 +0000",
+                reply_to=V1_ROOT).replace(b"alice@example.org>\nTo", b"carol@example.com>\nTo", 1)
+    nak = _mail("20240112100000.GA4@carol.example.com", "Re: [PATCH v2] mm: frob: fix widget refcount leak",
+                "I renege and say NAK: the trace point moved.\n", date="Fri, 12 Jan 2024 10:00:00 +0000",
+                reply_to=V2_ROOT)
+    lore_server.add_message(ack.replace(b"From: Alice Author <alice@example.org>",
+                                        b"From: Carol Checker <carol@example.com>"))
+    lore_server.add_message(nak.replace(b"From: Alice Author <alice@example.org>",
+                                        b"From: Carol Checker <carol@example.com>"))
+    url = f"{lore_server.url}/linux-mm/{V1_ROOT}/"
+    result = cli.run(url, "--no-simulate", "--all-versions", "--format", "json")
+
+    assert result.status in (0, 1), result.err
+    carol = _positions_of(json.loads(result.out), "carol@example.com")
+    acks = [p for p in carol if p["stance"] == "Acked-by"]
+    assert acks and all(p["standing"] is False for p in acks), carol
+    assert any(p["stance"] == "NAK" and p["standing"] for p in carol), carol

@@ -111,3 +111,37 @@ def test_empty_file(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(InputError, match="empty"):
         classify_input(str(empty))
+
+
+_REPLY_WITH_INLINE_PATCH = (
+    b"From: Johannes Weiner <hannes@cmpxchg.org>\n"
+    b"Subject: Re: [PATCH] mm: fix foo\n"
+    b"Message-ID: <reply-1@example.org>\n"
+    b"In-Reply-To: <patch-1@example.org>\n"
+    b"Date: Tue, 23 Mar 2021 10:00:00 -0400\n"
+    b"\n"
+    b"How about this instead?\n"
+    b"\n"
+    b"From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\n"
+    b"From: Johannes Weiner <hannes@cmpxchg.org>\n"
+    b"Subject: [PATCH] mm: fix foo\n"
+    b"\n"
+    b"Signed-off-by: Johannes Weiner <hannes@cmpxchg.org>\n"
+)
+
+
+@pytest.mark.parametrize("name", ["reply.eml", "reply.txt", "reply"])
+def test_saved_reply_with_inline_format_patch_is_one_message(tmp_path: Path, name: str) -> None:
+    """A reply carrying a `git format-patch` inline (issue 3's v2 shape) has a From_-like line in
+    its body; the file still starts with headers, so it is one message, not an mbox whose
+    "junk" prefix (the reply's own headers and text) would be dropped."""
+    from reviewer._config import load_config
+    from reviewer._retrieve import fetch_thread
+
+    saved = tmp_path / name
+    saved.write_bytes(_REPLY_WITH_INLINE_PATCH)
+    src = classify_input(str(saved))
+    assert src.kind is SourceKind.EML
+    raw = fetch_thread(src, load_config())
+    assert raw.message_ids == ("reply-1@example.org",)
+    assert b"How about this instead?" in raw.messages[0]

@@ -209,6 +209,22 @@ def test_from_line_inside_a_body_without_blank_line_is_not_a_separator() -> None
     assert len(split_mbox(data)) == 1
 
 
+
+def test_unescaped_prose_from_after_a_blank_line_is_not_a_separator() -> None:
+    """An mbox concatenated by hand (mboxo, nothing escaped): a paragraph starting "From the"
+    is prose. As git mailsplit, a separator carries a time of day; otherwise the rest of the
+    body would become a header-less "message" and the whole thread would fail to build."""
+    from reviewer.thread import build_thread
+
+    data = (b"From x@y Thu Jan  1 00:00:00 1970\nMessage-ID: <f@x>\nSubject: s\n\nline\n\n"
+            b"From the trace above, the page is freed twice.\n\n"
+            b"From - Tue Mar 23 10:00:00 2021\nMessage-ID: <g@x>\nSubject: t\n\nsecond\n")
+    first, second = split_mbox(data)
+    assert first.endswith(b"From the trace above, the page is freed twice.\n")
+    assert second.startswith(b"Message-ID: <g@x>")
+    assert [m.message_id for m in build_thread([first, second]).messages] == ["f@x", "g@x"]
+
+
 # --------------------------------------------------------------------------- b4 + loopback lore
 
 

@@ -199,3 +199,83 @@ def test_scan_terminates_and_keeps_hunks_inside_the_body(lines: list[str]) -> No
         assert f.posted == tuple(lines[f.first_line : f.end_line])
         for hunk in f.hunks:
             assert all(line[:1] in (" ", "-", "+", "\\") for line in hunk.lines)
+
+
+def test_scan_keeps_a_removed_line_that_starts_with_dash_space() -> None:
+    """Removing an rst / Kconfig-help bullet ("- item") gives the diff line "-- item": the hunk's
+    counts say it is part of the hunk; only a bare "-- " can be the signature separator."""
+    body = [
+        "diff --git a/Documentation/x.rst b/Documentation/x.rst",
+        "--- a/Documentation/x.rst",
+        "+++ b/Documentation/x.rst",
+        "@@ -1,4 +1,3 @@",
+        " List:",
+        "-- first item",
+        " - second item",
+        " end",
+        "-- ",
+        "2.30.0",
+    ]
+    (f,) = scan_diffs(body)
+    assert f.hunks[0].lines == (" List:", "-- first item", " - second item", " end")
+    assert f.hunks[0].complete
+    assert f.end_line == 8
+
+
+def test_inline_patch_date_without_a_zone_is_utc_like_every_other_date() -> None:
+    """An in-body ``Date:`` with ``-0000`` (or no zone) parses naive; Revision dates must stay
+    comparable with the mail dates (sorting, "older"/"newer"), so it is taken as UTC."""
+    from datetime import UTC, datetime
+
+    from reviewer.thread import build_thread
+
+    def mail(mid: str, subject: str, body: str, extra: str = "") -> bytes:
+        return (f"From: A U <a@example.org>\nSubject: {subject}\nMessage-ID: <{mid}>\n"
+                f"Date: Fri, 19 Mar 2021 03:15:47 -0400\n{extra}\n{body}").encode()
+
+    diff = ("diff --git a/mm/a.c b/mm/a.c\n--- a/mm/a.c\n+++ b/mm/a.c\n@@ -1,3 +1,3 @@\n"
+            " int f(void)\n {\n-\treturn 0;\n+\treturn {n};\n")
+    v1 = mail("p1@x", "[PATCH] mm: f", "Fix.\n\nSigned-off-by: A U <a@example.org>\n---\n"
+              + diff.replace("{n}", "1"))
+    reply = mail("r1@x", "Re: [PATCH] mm: f", "Better:\n\n"
+                 "From 0123456789012345678901234567890123456789 Mon Sep 17 00:00:00 2001\n"
+                 "From: B <b@example.org>\nDate: Tue, 23 Mar 2021 10:00:00 -0000\n"
+                 "Subject: [PATCH] mm: f\n\nFix better.\n\nSigned-off-by: B <b@example.org>\n---\n"
+                 + diff.replace("{n}", "2"), "In-Reply-To: <p1@x>\n")
+    first, inline = find_revisions(build_thread([v1, reply]))
+    assert inline.date == datetime(2021, 3, 23, 10, 0, tzinfo=UTC)
+    assert first.date < inline.date
+
+
+def test_inline_subject_with_a_glued_version_states_it() -> None:
+    """``[PATCHv3]`` / ``[RFCv2 PATCH]`` state a version, as the thread's subject parser reads
+    them (reviewer.thread.parse_subject); an inline patch so titled is v3, not "newest + 1"."""
+    from reviewer.revisions._inbody import explicit_version
+    from reviewer.thread import parse_subject
+
+    for subject, version in [("[PATCHv3] mm: x", 3), ("[RFCv2 PATCH] a", 2), ("[PATCH V4 1/2] a", 4)]:
+        assert explicit_version(subject) == version == parse_subject(subject).version
+    assert explicit_version("[PATCH] a: fix v4l2") is None
+
+
+def test_diff_of_diffs_keeps_changed_lines_that_start_with_dashes() -> None:
+    """Only difflib's own ``---``/``+++`` header is dropped: a changed "-- item" removal in the
+    inner diff (outer line "--- item") is a change, and counts."""
+    from datetime import UTC, datetime
+
+    from reviewer.model import Address, Revision
+    from reviewer.revisions import diff_of_diffs
+
+    head = ["diff --git a/D/x.rst b/D/x.rst", "--- a/D/x.rst", "+++ b/D/x.rst", "@@ -1,3 +1,2 @@"]
+    old = scan_diffs([*head, " List:", "-- first item", " end"])
+    new = scan_diffs([*head, " List:", "-- second item", " end"])
+    lines = diff_of_diffs(old, new)
+    assert "--- first item" in lines and "+-- second item" in lines
+    def revision(label: str, lines: list[str]) -> Revision:
+        return Revision(id=label, label=label, kind=RevisionKind.FORMAL, author=Address("", "a@b"),
+                        date=datetime(2021, 3, 19, tzinfo=UTC), message_id=f"{label}@x", title="t",
+                        commit_message="", trailers=(), diff="\n".join(lines) + "\n")
+
+    v1 = revision("v1", [*head, " List:", "-- first item", " end"])
+    v2 = revision("v2", [*head, " List:", "-- second item", " end"])
+    assert range_diff_summary(v1, v2).endswith("diff-of-diffs +1/-1 (normalised diffs)")

@@ -393,3 +393,55 @@ def test_only_a_whole_one_line_signature_in_a_hunk_header_counts_as_known() -> N
     assert not whole_signature("static void free_pcppages_bulk(struct zone *zone, int count,")
     assert not whole_signature("struct page *p)")
     assert not whole_signature("static inline void free_the_page(struct page *page, unsigned int")
+
+
+def test_base_found_by_blobs_when_the_file_changed_since(tmp_path: Path) -> None:
+    """The patch was written against an older blob of the file; the branch has moved on. The base
+    is the commit that holds that blob (`git log --find-object` lists the commit that removed
+    it first), not the branch head."""
+    from reviewer.thread import build_thread
+
+    repo = tmp_path / "linux"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "master")
+    (repo / "mm").mkdir()
+    old = "".join(f"int line{n};\n" for n in range(1, 11))
+    (repo / "mm" / "a.c").write_text(old)
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "one")
+    base = _git(repo, "rev-parse", "HEAD").strip()
+    blob = _git(repo, "rev-parse", "HEAD:mm/a.c").strip()
+    (repo / "mm" / "a.c").write_text("int added;\n" + old)
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-am", "two")
+
+    body = (
+        "Change line5.\n\nSigned-off-by: A U <a@example.org>\n---\n"
+        "diff --git a/mm/a.c b/mm/a.c\n"
+        f"index {blob[:12]}..0123456789ab 100644\n"
+        "--- a/mm/a.c\n+++ b/mm/a.c\n"
+        "@@ -4,3 +4,3 @@\n int line4;\n-int line5;\n+long line5;\n int line6;\n"
+        "-- \n2.30.0\n"
+    )
+    mail = (
+        "From: A U <a@example.org>\nSubject: [PATCH] mm: change line5\n"
+        "Message-ID: <p1@example.org>\nDate: Fri, 19 Mar 2021 03:15:47 -0400\n\n" + body
+    ).encode()
+    (revision,) = find_revisions(build_thread([mail]))
+    result = apply_revision(revision, repo, thread_key="moved")
+    assert result.applied and (result.base, result.base_how) == (base, "blobs")
+    assert [o.offset for o in result.offsets] == [0]
+
+
+def test_test_tree_refuses_a_diff_path_that_leaves_it(
+    seed_revisions: tuple[Revision, ...], tmp_path: Path
+) -> None:
+    """build_test_tree writes files named by the mail's diff: ``../`` must not escape ``dest``."""
+    from reviewer._errors import TreeError
+
+    escape = BROKEN_DIFF.replace("a/mm/page_alloc.c", "a/../outside.c").replace(
+        "b/mm/page_alloc.c", "b/../outside.c"
+    )
+    evil = replace(seed_revisions[0], id="evil00000000", diff=escape)
+    with pytest.raises(TreeError, match="leaves the tree"):
+        build_test_tree([evil], tmp_path / "linux")
+    assert not (tmp_path / "outside.c").exists()

@@ -170,7 +170,7 @@ def _read_hunk(lines: list[str], i: int) -> tuple[Hunk, int] | None:
         if marker == " " and old_left > 0 and new_left > 0:
             old_left -= 1
             new_left -= 1
-        elif marker == "-" and old_left > 0 and not line.startswith("-- "):
+        elif marker == "-" and old_left > 0 and line != "-- ":  # "-- ": signature separator
             old_left -= 1
         elif marker == "+" and new_left > 0:
             new_left -= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..model import Address, Trailer
 
@@ -27,7 +27,7 @@ _HEADER = re.compile(r"^(From|Date|Subject):\s?(.*)$")
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):\s+(\S.*)$")
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-f]{7,40})\s*$")
 _PREFIXES = re.compile(r"^\s*(?:(?:re|fwd?|aw)\s*:\s*|\[[^\]]*\]\s*)+", re.I)
-_VERSION = re.compile(r"\[[^\]]*\bv(\d+)\b[^\]]*\]", re.I)
+_VERSION = re.compile(r"\[[^\]]*?(?:\b|(?<=PATCH)|(?<=RFC))v(\d+)\b[^\]]*\]", re.I)  # [PATCHv2] too
 _PERSON_TRAILERS = ("-by", "cc")
 
 
@@ -83,8 +83,11 @@ def parse_inbody(lines: list[str], start: int, end: int) -> InBody:
     if "Date" in headers:
         try:
             date = email.utils.parsedate_to_datetime(headers["Date"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             date = None
+        if date is not None and date.tzinfo is None:
+            # "-0000" or no zone parses naive; every other date in the model is aware (UTC).
+            date = date.replace(tzinfo=UTC)
     return InBody(author, date, headers.get("Subject"), i)
 
 

@@ -18,10 +18,11 @@ __all__ = ["diff_of_diffs", "range_diff_summary"]
 
 def diff_of_diffs(old: Sequence[FileDiff], new: Sequence[FileDiff]) -> list[str]:
     """Unified diff of the two normalised diffs, without its ``---``/``+++`` header."""
-    lines = difflib.unified_diff(
+    lines = list(difflib.unified_diff(
         normalise_diff(old).splitlines(), normalise_diff(new).splitlines(), lineterm="", n=1
-    )
-    return [line for line in lines if not line.startswith(("---", "+++"))]
+    ))
+    # Only difflib's own two header lines: "--- x" is also an inner "-- x" line removed.
+    return lines[2:]
 
 
 def _git_range_diff(repo: Path, old_commit: str, new_commit: str) -> list[str]:
@@ -80,8 +81,8 @@ def range_diff_summary(
             method = "git range-diff"
         except TreeError:
             pass
-    added = sum(1 for x in lines if x.startswith("+") and not x.startswith("+++"))
-    removed = sum(1 for x in lines if x.startswith("-") and not x.startswith("---"))
+    added = sum(1 for x in lines if x.startswith("+"))
+    removed = sum(1 for x in lines if x.startswith("-"))
     old_by_path = {f.path: normalise_diff([f]) for f in old_files}
     new_by_path = {f.path: normalise_diff([f]) for f in new_files}
     changed = sorted(

@@ -52,11 +52,16 @@ def find_base(git: Git, hints: BaseHints, branch: str) -> FoundBase:
     if full is not None:
         if tree_has_blobs(git, head, blobs):
             return FoundBase(head, "blobs", True)
+        # --find-object lists the commits that add *or remove* the blob, newest first. The head
+        # lacks it, so the newest is the one that changed the file again and the next one put
+        # it there. Two at most: asking for more walks the file's whole history.
         found = git.out(
-            "log", "-1", "--format=%H", f"--find-object={full[0]}", head, "--", blobs[0].path
-        )
-        if found and tree_has_blobs(git, found, blobs):
-            return FoundBase(found, "blobs", True)
+            "log", "-n", "2", "--format=%H", f"--find-object={full[0]}", head, "--",
+            blobs[0].path,
+        ).split()
+        holder = next((c for c in found if tree_has_blobs(git, c, blobs)), None)
+        if holder is not None:
+            return FoundBase(holder, "blobs", True)
     if hints.base_commit and git.ok("cat-file", "-e", f"{hints.base_commit}^{{commit}}"):
         commit = git.out("rev-parse", f"{hints.base_commit}^{{commit}}")
         return FoundBase(commit, "base-commit", holds)
