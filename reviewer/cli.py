@@ -47,11 +47,14 @@ def _report_parser() -> argparse.ArgumentParser:
         prog="review",
         description="Review a patch thread: every revision applied, simulated and checked, "
         "with verdicts beside the reviewers' comments.",
-        epilog="Other commands: `review b4-check` (b4's external check protocol).",
+        epilog="Exit status: 0 the latest revision introduces nothing, 1 it introduces violations "
+        "or does not apply, 2 usage or input error. "
+        "Other commands: `review b4-check` (b4's external check protocol).",
     )
     p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
     _common(p)
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="report format (json: schema reviewer/1, see docs/json-schema.md)")
     p.add_argument("--offline", action="store_true", help="use only the cache; no network")
     p.add_argument("--refresh", action="store_true", help="fetch again even when cached")
     p.add_argument("--all-versions", action="store_true",
