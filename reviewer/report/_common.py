@@ -170,13 +170,9 @@ def configs_text(configs: Sequence[SimConfig]) -> str:
 
 
 def introduces(rr: RevisionReview) -> bool:
-    """True when ``rr`` introduces a simulator violation or an error/warning finding."""
-    sim = any(
-        v.status is Status.INTRODUCED and v.property != BUDGET_EXCEEDED
-        for sv in rr.sim_verdicts
-        for v in sv.violations
-    )
-    return sim or any(_blocking(f) for f in rr.findings)
+    """True when ``rr`` introduces a simulator violation or an error/warning finding (what the
+    summary line lists after "introduces")."""
+    return bool(_names(rr, Status.INTRODUCED))
 
 
 def summary_lines(review: Review) -> list[str]:
