@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _real_data import CORPUS
 
 from reviewer._mbox import split_mbox
 from reviewer.model import Thread
 from reviewer.thread import build_thread
-
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
 
 def corpus_thread(name: str) -> Thread:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import mailbox
 from pathlib import Path
 
+import _real_data
 import pytest
 
 from reviewer._mbox import split_mbox
@@ -15,7 +16,7 @@ from reviewer.model import Thread
 from reviewer.thread import build_thread
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = _real_data.CORPUS
 SEED_FIXTURE = REPO / "fixtures" / "seed.mbox"
 
 

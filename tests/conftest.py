@@ -1,6 +1,7 @@
 """Shared pytest set-up: each area registers its fixture plugin module here (one entry each)."""
 
 pytest_plugins = [
+    "_real_data",
     "_lore_server",
     "_thread_corpus",
     "_verdict_values",

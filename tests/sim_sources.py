@@ -1,4 +1,4 @@
-"""The seed thread's `__free_pages` images, extracted from the raw mbox (test data, not product code).
+"""The seed thread's `__free_pages` images, extracted from the seed fixture's raw mbox (test data, not product code).
 
 Each revision's hunk covers the whole function, so the pre- and post-image of the function can be
 cut out of the hunk with the line numbers the hunk header gives. The v2 patch sits inline in a
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from reviewer.model import FunctionImage
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-SEED_MBOX = CORPUS / "seed-thread.mbox"
+# The seed fixture carries the corpus bodies verbatim, so these images need no ../shared.
+SEED_MBOX = Path(__file__).resolve().parents[1] / "fixtures" / "seed.mbox"
 
 V1_MSGID = "20210319071547.60973-1-hannes@cmpxchg.org"
 V2_MSGID = "YFo7SOni0s0TbXUm@cmpxchg.org"

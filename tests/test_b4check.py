@@ -69,6 +69,7 @@ def _git_tree(path: Path) -> Path:
     return build_test_tree(thread, path)
 
 
+@pytest.mark.real_data
 def test_b4_runs_review_b4_check_on_the_v1_email(tmp_path: Path) -> None:
     """b4's own runner (its stdin bytes, its cwd, its JSON parsing) runs `review b4-check`."""
     from b4.review import checks

@@ -12,6 +12,7 @@ from pathlib import Path
 import b4
 import pytest
 from _lore_server import LoreServer, _Mail
+from _real_data import CORPUS, SHARED
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +34,6 @@ from reviewer._retrieve import lore_server as b4_lore_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "fixtures" / "seed.mbox"
-CORPUS = ROOT.parent / "shared" / "corpus"
 V1 = "20210319071547.60973-1-hannes@cmpxchg.org"
 V2_REPLY = "YFo7SOni0s0TbXUm@cmpxchg.org"
 SYNTHETIC_ACK = "seed-synthetic-20210325015849-mhocko@reviewer.invalid"
@@ -70,14 +70,14 @@ def test_seed_fixture_keeps_raw_diff_whitespace() -> None:
     assert "[email" not in body
 
 
-@pytest.mark.skipif(not (CORPUS / "seed-thread.mbox").is_file(), reason="shared corpus not present")
+@pytest.mark.real_data
 def test_seed_fixture_is_rebuilt_byte_for_byte(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = importlib.util.spec_from_file_location("build_seed", ROOT / "fixtures" / "build_seed_fixture.py")
     assert spec and spec.loader
     build = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, "build_seed", build)  # dataclasses look their module up
     spec.loader.exec_module(build)
-    seed = sorted((ROOT.parent / "shared" / "seeds").glob("000_*.txt"))[0]
+    seed = sorted((SHARED / "seeds").glob("000_*.txt"))[0]
     assert build.build(seed, CORPUS / "seed-thread.mbox") == SEED.read_bytes()
 
 
@@ -92,7 +92,7 @@ def test_local_mbox(tmp_path: Path) -> None:
     assert not (tmp_path / "cache").exists()  # local files never touch the cache
 
 
-@pytest.mark.skipif(not (CORPUS / "seed-thread.mbox").is_file(), reason="shared corpus not present")
+@pytest.mark.real_data
 def test_corpus_mbox_with_junk_before_first_from_line(tmp_path: Path) -> None:
     path = tmp_path / "saved.mbox"
     path.write_bytes(b"Saved from lore\nanother junk line\n" + (CORPUS / "seed-thread.mbox").read_bytes())

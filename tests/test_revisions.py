@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 import unidiff
 from _revision_threads import corpus_thread
 from hypothesis import given, settings
@@ -93,6 +94,7 @@ def test_quoted_copies_add_no_revision(seed_thread: Thread) -> None:
     assert len(find_revisions(thread)) == 3
 
 
+@pytest.mark.real_data
 def test_split_page_thread_gives_patch_and_reviewer_diffs() -> None:
     thread = corpus_thread("split-page-memcg-v2.mbox")
     revisions = find_revisions(thread)
@@ -113,6 +115,7 @@ def test_split_page_thread_gives_patch_and_reviewer_diffs() -> None:
     assert willy.id == seed_sketch.id
 
 
+@pytest.mark.real_data
 def test_gup_quoted_printable_patch_is_decoded_with_base_commit() -> None:
     (revision,) = find_revisions(corpus_thread("gup-try-grab-compound-head-race-v2.mbox"))
     assert revision.label == "v2" and revision.kind is RevisionKind.FORMAL

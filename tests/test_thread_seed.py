@@ -192,6 +192,7 @@ def test_fixture_adds_michal_ack_of_v2(seed_fixture_thread: Thread) -> None:
         ("gup-try-grab-compound-head-race-v2.mbox", 9, "20210615012014.1100672-1-jannh@google.com"),
     ],
 )
+@pytest.mark.real_data
 def test_other_corpus_threads_build(name: str, count: int, root: str) -> None:
     t = build_thread(corpus_messages(name), source=name, mboxrd=True)
     assert len(t.messages) == count and t.root == root
@@ -201,6 +202,7 @@ def test_other_corpus_threads_build(name: str, count: int, root: str) -> None:
         assert 0 < covered <= len(m.lines), m.message_id
 
 
+@pytest.mark.real_data
 def test_multipart_signed_reply() -> None:
     t = build_thread(corpus_messages("split-page-memcg-v2.mbox"), mboxrd=True)
     zi = t["30B45037-03C7-4211-B772-78CB5E349303@nvidia.com"]
@@ -211,6 +213,7 @@ def test_multipart_signed_reply() -> None:
     assert zi.positions[0].answers == "20210304074053.65527-3-zhouguanghui1@huawei.com"
 
 
+@pytest.mark.real_data
 def test_signature_stops_at_quoted_text_after_it() -> None:
     t = build_thread(corpus_messages("gup-try-grab-compound-head-race-v2.mbox"), mboxrd=True)
     john = t["50d828d1-2ce6-21b4-0e27-fb15daa77561@nvidia.com"]

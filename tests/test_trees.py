@@ -312,6 +312,7 @@ def test_a_diff_that_leaves_the_tree_is_refused(
     assert not (seed_tree.parent / "outside.c").exists()
 
 
+@pytest.mark.real_data
 def test_other_corpus_threads_apply_to_synthetic_bases_honestly(tmp_path: Path) -> None:
     from _revision_threads import corpus_thread
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -175,6 +176,7 @@ def test_anchoring_survives_whitespace_damage(last: int, span: int, tab_width: i
     assert (comment.anchor_file, comment.anchor_line) == ("mm/page_alloc.c", _EXPECTED[last])
 
 
+@pytest.mark.real_data
 def test_other_corpus_threads_anchor_to_their_own_revisions() -> None:
     from _thread_corpus import corpus_messages
 
