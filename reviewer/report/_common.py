@@ -32,6 +32,7 @@ __all__ = [
     "COMMIT_MESSAGE_FILE",
     "ViolationGroup",
     "base_revision",
+    "blocking",
     "comment_head",
     "configs_text",
     "LinkGroup",
@@ -47,6 +48,7 @@ __all__ = [
     "sorted_revisions",
     "summary_lines",
     "trace_text",
+    "violation_name",
 ]
 
 COMMIT_MESSAGE_FILE = "COMMIT_MSG"
@@ -207,21 +209,21 @@ def summary_lines(review: Review) -> list[str]:
 
 def _names(rr: RevisionReview, status: Status) -> list[str]:
     """Simulator properties and check ids of ``status`` on ``rr``, first-seen order."""
-    names = [_violation_name(v) for sv in rr.sim_verdicts for v in sv.violations
+    names = [violation_name(v) for sv in rr.sim_verdicts for v in sv.violations
              if v.status is status and v.property != BUDGET_EXCEEDED]
     names += [f.check for f in rr.findings if f.status is status and
-              (status is not Status.INTRODUCED or _blocking(f))]
+              (status is not Status.INTRODUCED or blocking(f))]
     return list(dict.fromkeys(names))
 
 
-def _violation_name(v: Violation) -> str:
+def violation_name(v: Violation) -> str:
     """The property, with the kernel's reason string for a bad page (two bad pages for
     different reasons are different problems)."""
     reason = re.search(r'"([^"]+)"', v.detail) if v.property == "bad-page" else None
     return f'{v.property} ("{reason.group(1)}")' if reason else v.property
 
 
-def _blocking(f: Finding) -> bool:
+def blocking(f: Finding) -> bool:
     return f.status is Status.INTRODUCED and f.severity in (Severity.ERROR, Severity.WARNING)
 
 
