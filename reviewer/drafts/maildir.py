@@ -22,6 +22,7 @@ __all__ = ["save_to_maildir"]
 def save_to_maildir(msg: EmailMessage, path: Path) -> Path:
     """Add ``msg`` to the Maildir at ``path`` (created when missing); the file it became."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         box = mailbox.Maildir(path, factory=None, create=True)
         draft = mailbox.MaildirMessage(message_bytes(msg))
         draft.set_subdir("cur")
