@@ -86,14 +86,17 @@ def _wrap_code(code: str, room: int, indent: str = "    ") -> list[str]:
     """``code`` in lines of at most ``room``: broken at the space with the fewest open
     parentheses (between arguments rather than inside a nested call), the rest indented."""
     lines: list[str] = []
+    room = max(room, len(indent) + 8)
     while len(code) > room:
         depth, best, best_depth = 0, -1, 1 << 30
         for i, ch in enumerate(code[: room + 1]):
             depth += (ch in "([") - (ch in ")]")
             if ch == " " and i > len(indent) and depth <= best_depth:
                 best, best_depth = i, depth
-        if best < 0:
-            break
+        if best < 0:  # one token longer than the room: cut it, the width is the rule
+            lines.append(code[:room])
+            code = indent + code[room:]
+            continue
         lines.append(code[:best].rstrip())
         code = indent + code[best + 1 :]
     return [*lines, code]

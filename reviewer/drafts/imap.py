@@ -21,6 +21,7 @@ from email.message import EmailMessage
 
 import imapclient
 from imapclient.exceptions import CapabilityError, IMAPClientError, LoginError
+from imapclient.imapclient import DRAFT, DRAFTS, SEEN
 
 from .._config import ImapConfig
 from .._errors import DraftError
@@ -62,7 +63,7 @@ def save_to_imap(msg: EmailMessage, cfg: ImapConfig, *, password: str | None = N
                              f"{cfg.folder!r} ([drafts.imap] folder)")
         stage = "APPEND"
         answer = client.append(folder, message_bytes(msg, crlf=True),
-                               flags=(imapclient.DRAFT, imapclient.SEEN))
+                               flags=(DRAFT, SEEN))
     except CapabilityError as exc:
         raise DraftError(f"{where}: {stage} failed: {_why(exc, secret)}") from None
     except (imaplib.IMAP4.abort, OSError) as exc:
@@ -114,7 +115,7 @@ def _tls_context(cfg: ImapConfig) -> ssl.SSLContext:
 def _drafts_folder(client: imapclient.IMAPClient, fallback: str) -> str | None:
     folders = client.list_folders()
     for flags, _, name in folders:
-        if imapclient.DRAFTS in flags:
+        if DRAFTS in flags:
             return str(name)
     return fallback if any(name == fallback for _, _, name in folders) else None
 

@@ -21,6 +21,8 @@ from .message import message_bytes
 __all__ = ["mboxrd_escape", "save_to_mbox"]
 
 _QUOTED_FROM = re.compile(rb"^(>+From )", re.MULTILINE)
+LOCK_WAIT = 10.0
+"""Seconds to wait for another program's lock on the mbox."""
 
 
 def mboxrd_escape(raw: bytes) -> bytes:
@@ -39,10 +41,10 @@ def save_to_mbox(msg: EmailMessage, path: Path, *, sender: str) -> str:
     draft = mailbox.mboxMessage(mboxrd_escape(message_bytes(msg)))
     draft.set_from(sender or "MAILER-DAEMON", time.gmtime())
     try:
-        box.lock()
-    except (OSError, mailbox.Error) as exc:
+        _lock(box, path)
+    except BaseException:
         box.close()
-        raise DraftError(f"{path}: cannot lock this mbox: {_why(exc)}") from exc
+        raise
     size = path.stat().st_size
     try:
         box.add(draft)
@@ -55,6 +57,23 @@ def save_to_mbox(msg: EmailMessage, path: Path, *, sender: str) -> str:
         box.unlock()
         box.close()
     return f"{path} (message {count})"
+
+
+def _lock(box: mailbox.mbox, path: Path) -> None:
+    """Take the mbox's locks, waiting a while for a mail client that holds them (mailbox
+    itself gives up at once)."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            box.lock()
+            return
+        except mailbox.ExternalClashError:
+            if time.monotonic() > deadline:
+                raise DraftError(f"{path}: locked by another program for {LOCK_WAIT:.0f}s; "
+                                 "draft not saved") from None
+            time.sleep(0.1)
+        except (OSError, mailbox.Error) as exc:
+            raise DraftError(f"{path}: cannot lock this mbox: {_why(exc)}") from exc
 
 
 def _truncate(path: Path, size: int) -> None:
