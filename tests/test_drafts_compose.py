@@ -107,8 +107,8 @@ def test_race_diagram_columns() -> None:
         "if (put_page_testzero(page))",
         "  /* put_page_testzero: P0.refcount 2->1 */",
         "                                  put_page(page);",
-        "                                    /* put_page_testzero: P0.refcount",
-        "                                       1->0 */",
+        "                                    /* put_page_testzero:",
+        "                                       P0.refcount 1->0 */",
         "split_page_memcg(page, 1 << order);",
         "  /* split_page_memcg: nothing to split */",
     ]

@@ -43,12 +43,15 @@ def race_diagram(violation: Violation, *, width: int = 72, own: Collection[str] 
         if last.get(step.cpu) != where:
             cell += _wrap_code(_statement(step.source), room)
             last[step.cpu] = where
-        comment = _effect(step, own)
+        callee, effect = _effect(step, own)
+        comment = f"{callee}: {effect}" if callee else effect
         if comment:
-            if len(cell) == 1 and len(cell[0]) + 1 + len(_comment([comment], room)[0]) <= column:
+            if len(cell) == 1 and len(cell[0]) + 7 + len(comment) <= column:
                 cell[0] += " " + _comment([comment], room)[0]
-            else:
+            elif len(comment) + 8 <= room or not callee:
                 cell += ["  " + c for c in _comment(_wrap(comment, room - 8), room - 2)]
+            else:  # the callee on a line of its own, then what it did
+                cell += ["  " + c for c in _comment([f"{callee}:", *_wrap(effect, room - 8)], room - 2)]
         lines += [" " * start + text for text in cell]
     for step in steps:
         if step.cpu == HARNESS_CPU and step.effect:
@@ -70,12 +73,14 @@ def _statement(source: str) -> str:
     return text[:-1].rstrip() if text.endswith("{") and len(text) > 1 else text
 
 
-def _effect(step: TraceStep, own: Collection[str]) -> str:
+def _effect(step: TraceStep, own: Collection[str]) -> tuple[str, str]:
+    """(the callee that made the change, or "" when it is the statement's own function; the
+    change)."""
     effect = " ".join(step.effect.split())
     fn = step.function
     if not effect or not fn or fn in own or fn.startswith("__scenario_"):
-        return effect
-    return f"{fn}: {effect}"
+        return "", effect
+    return fn, effect
 
 
 def _wrap(text: str, room: int) -> list[str]:
