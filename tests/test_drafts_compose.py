@@ -228,3 +228,21 @@ def test_nothing_in_the_project_can_send_mail() -> None:
             if "smtplib" in text or ".sendmail(" in text or "SMTP(" in text:
                 hits.append(f"{path.relative_to(ROOT)}: SMTP text")
     assert hits == []
+
+
+def test_reply_to_a_revision_that_does_not_apply_says_so(seed_review_fixture: Review) -> None:
+    from dataclasses import replace
+
+    from reviewer.model import AppliedRevision, ApplyError
+
+    review = seed_review_fixture
+    latest = reply_revision(review, reply_target(review))
+    assert latest is not None
+    failed = AppliedRevision(latest.revision.id, False, "synthetic", "synthetic",
+                             error=ApplyError("mm/page_alloc.c", 1, "patch does not apply"))
+    broken = replace(review, revisions=tuple(replace(rr, applied=failed, sim_verdicts=(), findings=())
+                                             if rr is latest else rr for rr in review.revisions))
+    body = compose_reply(broken, sender=SENDER).get_content()
+    assert (f"{latest.revision.label} does not apply: mm/page_alloc.c hunk #1: patch does not apply, "
+            "so it was not analysed.") in " ".join(body.split())
+    assert "Pre-existing, not introduced by" not in body

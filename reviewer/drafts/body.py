@@ -28,6 +28,7 @@ from ..model import (
 from ..report._common import (
     BUDGET_EXCEEDED,
     COMMIT_MESSAGE_FILE,
+    PROPERTY_NAMES,
     ViolationGroup,
     blocking,
     configs_text,
@@ -47,16 +48,6 @@ WIDTH = 72
 TRAILERS = {"Acked-by": "Acked-by", "Reviewed-by": "Reviewed-by", "NAK": "Nacked-by"}
 """``--trailer`` choices and the trailer line each writes."""
 
-_WORDS = {
-    "double-free": "double free",
-    "page-leak": "page leak",
-    "charge-leak": "memcg charge leak",
-    "over-uncharge": "memcg over-uncharge",
-    "css-imbalance": "css reference imbalance",
-    "bad-page": "bad page state",
-    "stale-read": "stale read",
-}
-"""The simulator's property names as a reader says them."""
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -270,7 +261,7 @@ def _cpus(v: Violation) -> int:
 
 def _words(name: str) -> str:
     base, _, rest = name.partition(" ")
-    return " ".join(filter(None, (_WORDS.get(base, base), rest)))
+    return " ".join(filter(None, (PROPERTY_NAMES.get(base, base), rest)))
 
 
 def _fill(text: str, width: int, *, bullet: bool = False) -> list[str]:

@@ -36,6 +36,7 @@ __all__ = [
     "comment_head",
     "configs_text",
     "LinkGroup",
+    "PROPERTY_NAMES",
     "group_links",
     "group_violations",
     "introduces",
@@ -100,6 +101,19 @@ def group_violations(verdicts: Sequence[SimVerdict]) -> list[ViolationGroup]:
         for (s, p, st), items in groups.items()
     ]
 
+
+PROPERTY_NAMES = {
+    "double-free": "double free",
+    "page-leak": "page leak",
+    "charge-leak": "memcg charge leak",
+    "over-uncharge": "memcg over-uncharge",
+    "css-imbalance": "css reference imbalance",
+    "bad-page": "bad page state",
+    "stale-read": "stale read",
+    "budget-exceeded": "exploration budget exceeded",
+}
+"""How prose views (b4-check summaries, drafts) name each property, in the words a reviewer
+would use; the most serious first."""
 
 BUDGET_EXCEEDED = "budget-exceeded"
 """The search stopped early: a limit of the analysis, not a fault of the patch."""
