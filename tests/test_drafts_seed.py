@@ -136,6 +136,15 @@ def test_stdout_draft_has_no_banner_and_no_trailer_unasked(cli: Cli, seed_tree: 
     _assert_reply_headers(draft, LATEST)
     body = draft.get_content()
     assert not re.search(r"(?im)^(acked|reviewed|nacked)-by:|reviewer\b|generated|https?://", body)
+    blocks = {b.split("\n", 1)[0]: b for b in body.split("\n\n")}
+    # what the sketch still has from the base: simulator problems and check findings, one line each
+    pre = blocks["Pre-existing, not introduced by sketch by Matthew Wilcox, 26 Mar:"]
+    assert "- double free (shared-holders, speculative-lookup): page 1 freed twice" in pre
+    assert "- read-after-put (mm/page_alloc.c:5129):" in pre
+    # the double free Hugh Dickins pointed out on v1 was fixed by v2, and the sketch has it again
+    addressed = next(b for head, b in blocks.items() if head.startswith("Addressed in v2 (inline, 23 Mar)"))
+    assert "back in sketch by Matthew Wilcox" in " ".join(addressed.split())
+    assert "- Hugh Dickins, 19 Mar: double free" in addressed
     assert "User-Agent" not in draft and "X-Mailer" not in draft
 
 

@@ -21,6 +21,7 @@ from ..model import (
     Finding,
     Review,
     RevisionReview,
+    Severity,
     SimConfig,
     Status,
     Violation,
@@ -30,7 +31,6 @@ from ..report._common import (
     COMMIT_MESSAGE_FILE,
     PROPERTY_NAMES,
     ViolationGroup,
-    blocking,
     configs_text,
     group_violations,
     introduces,
@@ -97,7 +97,7 @@ def attribution(author: Address, date: datetime) -> str:
 
 def _revision_blocks(review: Review, rr: RevisionReview, diagrams: int, width: int) -> list[list[str]]:
     groups = _introduced_groups(rr)
-    findings = [f for f in rr.findings if f.status is Status.INTRODUCED and blocking(f)]
+    findings = [f for f in rr.findings if f.status is Status.INTRODUCED and _serious(f)]
     carrier = review.thread.get(rr.revision.message_id)
     author, date = (carrier.author, carrier.date) if carrier else (rr.revision.author, rr.revision.date)
     races = _races(rr, diagrams)
@@ -154,7 +154,7 @@ def _pre_existing(rr: RevisionReview, width: int) -> list[list[str]]:
         scenarios = ", ".join(dict.fromkeys(g.scenario for g in members))
         bullets += _fill(f"{_words(name)} ({scenarios}): {members[0].example.detail}", width, bullet=True)
     for f in rr.findings:
-        if f.status is Status.PRE_EXISTING and blocking(f):
+        if f.status is Status.PRE_EXISTING and _serious(f):
             what = f.message.split(": ", 1)[0]
             bullets += _fill(f"{f.check} ({f.file}:{f.line}): {what}", width, bullet=True)
     if not bullets:
@@ -208,7 +208,12 @@ def _problem_keys(rr: RevisionReview, *, present: bool = False) -> set[tuple[str
     wanted = {Status.INTRODUCED, Status.PRE_EXISTING} if present else {Status.INTRODUCED}
     keys = {(v.scenario, x.property) for v in rr.sim_verdicts for x in v.violations
             if x.status in wanted and x.property != BUDGET_EXCEEDED}
-    return keys | {("check", f.check) for f in rr.findings if f.status in wanted and blocking(f)}
+    return keys | {("check", f.check) for f in rr.findings if f.status in wanted and _serious(f)}
+
+
+def _serious(f: Finding) -> bool:
+    """Errors and warnings: what the report counts as a problem (info findings are not)."""
+    return f.severity in (Severity.ERROR, Severity.WARNING)
 
 
 def _by_name(groups: Iterable[ViolationGroup]) -> dict[str, list[ViolationGroup]]:

@@ -32,7 +32,6 @@ __all__ = [
     "COMMIT_MESSAGE_FILE",
     "ViolationGroup",
     "base_revision",
-    "blocking",
     "comment_head",
     "configs_text",
     "LinkGroup",
@@ -226,7 +225,7 @@ def _names(rr: RevisionReview, status: Status) -> list[str]:
     names = [violation_name(v) for sv in rr.sim_verdicts for v in sv.violations
              if v.status is status and v.property != BUDGET_EXCEEDED]
     names += [f.check for f in rr.findings if f.status is status and
-              (status is not Status.INTRODUCED or blocking(f))]
+              (status is not Status.INTRODUCED or _blocking(f))]
     return list(dict.fromkeys(names))
 
 
@@ -237,7 +236,7 @@ def violation_name(v: Violation) -> str:
     return f'{v.property} ("{reason.group(1)}")' if reason else v.property
 
 
-def blocking(f: Finding) -> bool:
+def _blocking(f: Finding) -> bool:
     return f.status is Status.INTRODUCED and f.severity in (Severity.ERROR, Severity.WARNING)
 
 
