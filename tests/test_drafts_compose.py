@@ -246,3 +246,22 @@ def test_reply_to_a_revision_that_does_not_apply_says_so(seed_review_fixture: Re
     assert (f"{latest.revision.label} does not apply: mm/page_alloc.c hunk #1: patch does not apply, "
             "so it was not analysed.") in " ".join(body.split())
     assert "Pre-existing, not introduced by" not in body
+
+
+def test_earlier_problems_the_answered_revision_no_longer_has_are_one_line(seed_review_fixture: Review) -> None:
+    """The answered revision is clean: the earlier revisions' problems are history (one line),
+    and the reply is the short "no problem found"."""
+    from dataclasses import replace
+
+    review = seed_review_fixture
+    latest = reply_revision(review, reply_target(review))
+    assert latest is not None
+    clean = tuple(replace(v, outcome="clean", violations=()) for v in latest.sim_verdicts)
+    fixed = replace(review, revisions=tuple(replace(rr, sim_verdicts=clean, findings=()) if rr is latest else rr
+                                            for rr in review.revisions))
+    body = compose_reply(fixed, sender=SENDER).get_content()
+    text = " ".join(body.split())
+    assert text.startswith(f"No problem found in {latest.revision.label} (simulated: ")
+    assert "checks: checkpatch, fixes-tag" in text
+    assert "What v1, v2 (inline, 23 Mar) introduced is gone in sketch by Matthew Wilcox, 26 Mar." in text
+    assert "CPU0" not in body and "wrote:" not in body

@@ -66,6 +66,7 @@ def compose_body(review: Review, about: RevisionReview | None, *, sender: Addres
     for rr in upto:
         if not _applied(rr) or not introduces(rr):
             continue
+        # an earlier revision whose problems the answered one no longer has is history: one line
         if rr is not about and about is not None and _applied(about) and not _problem_keys(rr) & still:
             gone.append(rr)
             continue
@@ -115,7 +116,8 @@ def _revision_blocks(review: Review, rr: RevisionReview, diagrams: int, width: i
     for f in findings:
         where = f.file if f.file == COMMIT_MESSAGE_FILE else f"{f.file}:{f.line}"
         bullets += _fill(f"{f.check} ({where}): {f.message}", width, bullet=True)
-    head = f"{rr.revision.label} introduces" + (", in simulation:" if groups else ":")
+    how = " and ".join(w for w, found in (("in simulation", groups), ("by the checks", findings)) if found)
+    head = f"{rr.revision.label} introduces, {how}:"
     blocks.append(_fill(head, width) + [""] + bullets)
     own = {t.name for t in rr.applied.functions} if rr.applied else set()
     for race in races:
