@@ -5,6 +5,7 @@ Loaded once by the CLI and passed down; no stage reads a global.
 
 from __future__ import annotations
 
+import shlex
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ __all__ = [
     "CacheConfig",
     "ChecksConfig",
     "Config",
+    "DraftsConfig",
+    "ImapConfig",
     "LoreConfig",
     "SimulatorConfig",
     "TreeConfig",
@@ -60,6 +63,46 @@ class ChecksConfig:
     disabled: tuple[str, ...] = ()
 
 
+DRAFT_DESTINATIONS = ("maildir", "mbox", "imap", "stdout")
+IMAP_SECURITY = ("tls", "starttls")
+
+
+@dataclass(frozen=True, slots=True)
+class ImapConfig:
+    """``[drafts.imap]``: where IMAP drafts go. The password is never part of the config: it
+    comes from the environment variable named here or from ``password_cmd``."""
+
+    host: str = ""
+    port: int = 0
+    """0: 993 for ``tls``, 143 for ``starttls``."""
+    security: str = "tls"
+    """``tls`` (implicit TLS) or ``starttls``; there is no clear-text mode."""
+    user: str = ""
+    password_env: str = "REVIEWER_IMAP_PASSWORD"
+    password_cmd: tuple[str, ...] = ()
+    """An argv run without a shell; the first line of its output is the password."""
+    folder: str = "Drafts"
+    """Used when no folder carries the \\Drafts special-use flag."""
+    ca_file: Path | None = None
+    """Extra CA certificates to trust (a self-signed server); the system's are trusted too."""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DraftsConfig:
+    """``[drafts]``: summary replies written as drafts, never sent."""
+
+    to: str = "maildir"
+    """``maildir`` | ``mbox`` | ``imap`` | ``stdout``."""
+    sender: str = ""
+    """``[drafts] from``: ``Name <address>``; empty: git config user.name / user.email."""
+    maildir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("reviewer")) / "drafts")
+    mbox: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("reviewer")) / "drafts.mbox")
+    diagrams: int = 1
+    """Race diagrams drawn per revision (the shortest interleavings of its new problems)."""
+    imap: ImapConfig = ImapConfig()
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     lore: LoreConfig = LoreConfig()
@@ -72,6 +115,7 @@ class Config:
     )
     simulator: SimulatorConfig = SimulatorConfig()
     checks: ChecksConfig = ChecksConfig()
+    drafts: DraftsConfig = field(default_factory=DraftsConfig)
 
     @property
     def kconfig_map(self) -> dict[str, bool | int | str]:
@@ -137,7 +181,7 @@ def load_config(*extra: Path, include_user: bool = True) -> Config:
     for path in extra:
         raw = _merge(raw, _read(path))
 
-    for section in ("lore", "cache", "tree", "kconfig", "simulator", "checks"):
+    for section in ("lore", "cache", "tree", "kconfig", "simulator", "checks", "drafts"):
         if not isinstance(raw.get(section, {}), dict):
             raise ConfigError(f"config: [{section}] must be a table")
 
@@ -174,4 +218,56 @@ def load_config(*extra: Path, include_user: bool = True) -> Config:
             dirs=_paths(_get(raw, "checks", "dirs", list) or [], "checks", "dirs"),
             disabled=tuple(_get(raw, "checks", "disabled", list) or []),
         ),
+        drafts=_drafts(raw),
+    )
+
+
+def _drafts(raw: dict[str, Any]) -> DraftsConfig:
+    to = _get(raw, "drafts", "to", str) or "maildir"
+    if to not in DRAFT_DESTINATIONS:
+        raise ConfigError(f"config: [drafts] to = {to!r} is not one of {', '.join(DRAFT_DESTINATIONS)}")
+    diagrams = _get(raw, "drafts", "diagrams", int)
+    if diagrams is not None and diagrams < 0:
+        raise ConfigError("config: [drafts] diagrams must be 0 or more")
+    maildir = _get(raw, "drafts", "maildir", str) or ""
+    mbox = _get(raw, "drafts", "mbox", str) or ""
+    imap = raw.get("drafts", {}).get("imap", {})
+    if not isinstance(imap, dict):
+        raise ConfigError("config: [drafts.imap] must be a table")
+    defaults = DraftsConfig()
+    return DraftsConfig(
+        to=to,
+        sender=_get(raw, "drafts", "from", str) or "",
+        maildir=Path(maildir).expanduser() if maildir else defaults.maildir,
+        mbox=Path(mbox).expanduser() if mbox else defaults.mbox,
+        diagrams=1 if diagrams is None else diagrams,
+        imap=_imap({"drafts.imap": imap}),
+    )
+
+
+def _imap(raw: dict[str, Any]) -> ImapConfig:
+    section = "drafts.imap"
+    security = _get(raw, section, "security", str) or "tls"
+    if security not in IMAP_SECURITY:
+        raise ConfigError(f"config: [{section}] security = {security!r} is not one of {', '.join(IMAP_SECURITY)}")
+    port = _get(raw, section, "port", int) or 0
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"config: [{section}] port = {port} is not a TCP port")
+    command = _get(raw, section, "password_cmd", (list, str)) or []
+    if isinstance(command, str):
+        # an argv written as one string: split like a shell would, but never run one
+        command = shlex.split(command)
+    if not all(isinstance(a, str) for a in command):
+        raise ConfigError(f"config: [{section}] password_cmd must be a list of strings")
+    ca_file = _get(raw, section, "ca_file", str) or ""
+    return ImapConfig(
+        host=_get(raw, section, "host", str) or "",
+        port=port,
+        security=security,
+        user=_get(raw, section, "user", str) or "",
+        password_env=_get(raw, section, "password_env", str) or "",
+        password_cmd=tuple(command),
+        folder=_get(raw, section, "folder", str) or "Drafts",
+        ca_file=Path(ca_file).expanduser() if ca_file else None,
+        timeout=_get(raw, section, "timeout", float) or 30.0,
     )

@@ -8,12 +8,14 @@
       MailError                   an mbox or message could not be parsed
       TreeError                   the kernel tree is missing or git failed
       ConfigError                 a config file is unreadable or has a bad value
+      DraftError                  a draft could not be composed, edited or saved (nothing was saved)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DraftError",
     "FetchError",
     "InputError",
     "MailError",
@@ -45,4 +47,8 @@ class TreeError(ReviewerError):
 
 
 class ConfigError(ReviewerError):
+    pass
+
+
+class DraftError(ReviewerError):
     pass

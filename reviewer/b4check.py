@@ -32,23 +32,19 @@ from ._errors import InputError, ReviewerError
 from .model import Review, Severity, Status
 from .pipeline import build_review
 from .progress import Progress
-from .report._common import BUDGET_EXCEEDED, configs_text, group_violations, latest_revision
+from .report._common import (
+    BUDGET_EXCEEDED,
+    PROPERTY_NAMES,
+    configs_text,
+    group_violations,
+    latest_revision,
+)
 
 __all__ = ["TOOL", "b4_result", "run_b4_check"]
 
 TOOL = "reviewer"
 
-_WORDS = {
-    "double-free": "double free",
-    "page-leak": "page leak",
-    "charge-leak": "memcg charge leak",
-    "over-uncharge": "memcg over-uncharge",
-    "css-imbalance": "css reference imbalance",
-    "bad-page": "bad page state",
-    "stale-read": "stale read",
-    "budget-exceeded": "exploration budget exceeded",
-}
-"""How the summary names each property, in the words a reviewer would use."""
+_WORDS = PROPERTY_NAMES
 
 
 def _entry(status: str, description: str) -> dict[str, str]:

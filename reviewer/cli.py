@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ._config import Config, load_config
 from ._errors import ReviewerError
+from .model import Review
 
 __all__ = ["main"]
 
@@ -49,17 +50,47 @@ def _report_parser() -> argparse.ArgumentParser:
         "with verdicts beside the reviewers' comments.",
         epilog="Exit status: 0 the latest revision introduces nothing, 1 it introduces violations "
         "or does not apply, 2 usage or input error. "
-        "Other commands: `review b4-check` (b4's external check protocol).",
+        "Other commands: `review b4-check` (b4's external check protocol), "
+        "`review draft` (a summary reply as a draft email, never sent).",
     )
     p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
     _common(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="report format (json: schema reviewer/1, see docs/json-schema.md)")
+    _batch(p)
+    return p
+
+
+def _batch(p: argparse.ArgumentParser) -> None:
+    """How the thread is fetched and reviewed (the report's options, shared by `review draft`)."""
     p.add_argument("--offline", action="store_true", help="use only the cache; no network")
     p.add_argument("--refresh", action="store_true", help="fetch again even when cached")
     p.add_argument("--all-versions", action="store_true",
                    help="also fetch and review the other versions of the change posted as separate threads")
     p.add_argument("--no-simulate", action="store_true", help="skip the race simulator")
+
+
+def _draft_parser() -> argparse.ArgumentParser:
+    from ._config import DRAFT_DESTINATIONS
+    from .drafts import TRAILERS
+
+    p = _Parser(
+        prog="review draft",
+        description="Review the thread, then write a summary reply as a draft email where your "
+        "mail client finds it (Maildir, mbox, IMAP Drafts) or on stdout. Nothing is ever sent.",
+        epilog="Exit status: 0 the draft was written, 2 usage or input error (nothing written).",
+    )
+    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
+    _common(p)
+    _batch(p)
+    p.add_argument("--reply-to", metavar="MSGID",
+                   help="the message to answer (default: the one carrying the latest revision)")
+    p.add_argument("--to", choices=DRAFT_DESTINATIONS,
+                   help="where the draft goes (default: [drafts] to in config.toml)")
+    p.add_argument("--maildir", type=Path, metavar="PATH", help="Maildir to write into (implies --to maildir)")
+    p.add_argument("--mbox", type=Path, metavar="PATH", help="mbox to append to (implies --to mbox)")
+    p.add_argument("--trailer", choices=tuple(TRAILERS), help="end the reply with this trailer")
+    p.add_argument("--edit", action="store_true", help="open the draft in $VISUAL / $EDITOR before saving")
     return p
 
 
@@ -89,13 +120,11 @@ def _tree(args: argparse.Namespace, cfg: Config) -> Path | None:
     return tree
 
 
-def _run_report(argv: Sequence[str]) -> int:
+def _review(args: argparse.Namespace, cfg: Config) -> Review:
+    """The review the batch options ask for, with progress bars on stderr."""
     from .pipeline import ReviewRequest, review_thread
     from .progress import rich_progress
-    from .report import exit_status, render_markdown, render_text, review_to_json
 
-    args = _report_parser().parse_args(argv)
-    cfg = _load(args)
     if args.no_simulate:
         from dataclasses import replace
 
@@ -109,7 +138,15 @@ def _run_report(argv: Sequence[str]) -> int:
         git_overrides=tuple(args.git_overrides),
     )
     with rich_progress() as progress:
-        review = review_thread(request, cfg, progress=progress)
+        return review_thread(request, cfg, progress=progress)
+
+
+def _run_report(argv: Sequence[str]) -> int:
+    from .report import exit_status, render_markdown, render_text, review_to_json
+
+    args = _report_parser().parse_args(argv)
+    cfg = _load(args)
+    review = _review(args, cfg)
 
     if args.format == "json":
         json.dump(review_to_json(review), sys.stdout, indent=2)
@@ -130,6 +167,37 @@ def _run_report(argv: Sequence[str]) -> int:
     return exit_status(review)
 
 
+def _run_draft(argv: Sequence[str]) -> int:
+    from ._errors import DraftError
+    from .drafts import compose_reply, edit_draft, keep_unsaved, save_draft, sender_address
+
+    parser = _draft_parser()
+    args = parser.parse_args(argv)
+    implied = {"maildir"} if args.maildir else set()
+    implied |= {"mbox"} if args.mbox else set()
+    if len(implied) > 1 or (implied and args.to is not None and {args.to} != implied):
+        parser.error("--maildir and --mbox each imply their destination; give one, matching --to")
+    cfg = _load(args)
+    to = args.to or (implied.pop() if implied else cfg.drafts.to)
+    # the sender is settled before the long review, so a missing address fails fast
+    sender = sender_address(cfg.drafts.sender, cwd=args.tree or cfg.tree.path)
+    review = _review(args, cfg)
+    msg = compose_reply(review, sender=sender, reply_to=args.reply_to, trailer=args.trailer,
+                        diagrams=cfg.drafts.diagrams)
+    if args.edit:
+        msg = edit_draft(msg)
+    try:
+        where = save_draft(msg, cfg.drafts, to=to, maildir=args.maildir, mbox=args.mbox)
+    except DraftError as exc:
+        if not args.edit:
+            raise
+        # the user's edits are not thrown away with the failed save
+        raise DraftError(f"{exc}; your edited draft is kept in {keep_unsaved(msg)}") from None
+    if to != "stdout":
+        sys.stdout.write(f"draft saved: {where}\n")
+    return EXIT_CLEAN
+
+
 def _run_b4check(argv: Sequence[str]) -> int:
     from .b4check import run_b4_check
 
@@ -146,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["b4-check"]:
             return _run_b4check(argv[1:])
+        if argv[:1] == ["draft"]:
+            return _run_draft(argv[1:])
         return _run_report(argv)
     except ReviewerError as exc:
         sys.stderr.write(f"review: {exc}\n")

@@ -529,6 +529,8 @@ class RevisionReview:
     positions: tuple[Position, ...] = ()
     notes: tuple[str, ...] = ()
     """What was not analysed and why (no scenario exercises the touched functions, ...)."""
+    checks: tuple[str, ...] = ()
+    """Ids of the checks that ran on the revision (a clean verdict says what was looked at)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -157,7 +157,8 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
         checked = _check(revision, result, checks)
         reviews.append(RevisionReview(revision, result, sim, checked.revision,
                                       revision_positions(thread, revision, revisions),
-                                      _simulation_notes(result, sim, cfg)))
+                                      _simulation_notes(result, sim, cfg),
+                                      checks=tuple(c.id for c in checks if c.run is not None)))
         if result.applied:
             base = bases.setdefault(result.base, _Base(result))
             base.of.append(revision.label)

@@ -7,4 +7,6 @@ pytest_plugins = [
     "_verdict_values",
     "_revision_threads",
     "_cli_env",
+    "_dovecot",
+    "_draft_values",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "comment_head",
     "configs_text",
     "LinkGroup",
+    "PROPERTY_NAMES",
     "group_links",
     "group_violations",
     "introduces",
@@ -47,6 +48,7 @@ __all__ = [
     "sorted_revisions",
     "summary_lines",
     "trace_text",
+    "violation_name",
 ]
 
 COMMIT_MESSAGE_FILE = "COMMIT_MSG"
@@ -98,6 +100,19 @@ def group_violations(verdicts: Sequence[SimVerdict]) -> list[ViolationGroup]:
         for (s, p, st), items in groups.items()
     ]
 
+
+PROPERTY_NAMES = {
+    "double-free": "double free",
+    "page-leak": "page leak",
+    "charge-leak": "memcg charge leak",
+    "over-uncharge": "memcg over-uncharge",
+    "css-imbalance": "css reference imbalance",
+    "bad-page": "bad page state",
+    "stale-read": "stale read",
+    "budget-exceeded": "exploration budget exceeded",
+}
+"""How prose views (b4-check summaries, drafts) name each property, in the words a reviewer
+would use; the most serious first."""
 
 BUDGET_EXCEEDED = "budget-exceeded"
 """The search stopped early: a limit of the analysis, not a fault of the patch."""
@@ -207,14 +222,14 @@ def summary_lines(review: Review) -> list[str]:
 
 def _names(rr: RevisionReview, status: Status) -> list[str]:
     """Simulator properties and check ids of ``status`` on ``rr``, first-seen order."""
-    names = [_violation_name(v) for sv in rr.sim_verdicts for v in sv.violations
+    names = [violation_name(v) for sv in rr.sim_verdicts for v in sv.violations
              if v.status is status and v.property != BUDGET_EXCEEDED]
     names += [f.check for f in rr.findings if f.status is status and
               (status is not Status.INTRODUCED or _blocking(f))]
     return list(dict.fromkeys(names))
 
 
-def _violation_name(v: Violation) -> str:
+def violation_name(v: Violation) -> str:
     """The property, with the kernel's reason string for a bad page (two bad pages for
     different reasons are different problems)."""
     reason = re.search(r'"([^"]+)"', v.detail) if v.property == "bad-page" else None
