@@ -627,7 +627,8 @@ class FixesSuggestion:
     problems: tuple[FixesProblem, ...]
     """The fixed problems that commit introduced (absent at its parent, present at it)."""
     simulations: int
-    """Versions of the functions simulated to find it."""
+    """Versions of the functions the bisection simulated (or found simulated already, for an
+    earlier revision of the review)."""
     commits: int
     """Commits of the functions' history walked."""
 

@@ -54,10 +54,12 @@ def _origin(p: FixesProblem) -> str:
     return text
 
 
-def _problem(p: FixesProblem, *, origin: bool = True) -> str:
-    verb = "fixes" if p.fixed else "leaves"
-    head = f"{verb} {_name(p)} in {p.scenario} [{_configs(p.configs)}]"
-    return f"{head}: {_origin(p)} ({p.why})" if origin else f"{head} ({p.why})"
+def _where(p: FixesProblem) -> str:
+    return f"{_name(p)} in {p.scenario} [{_configs(p.configs)}]"
+
+
+def _problem(p: FixesProblem) -> str:
+    return f"{'fixes' if p.fixed else 'leaves'} {_where(p)}: {_origin(p)} ({p.why})"
 
 
 def _named(named: NamedCommit) -> str:
@@ -85,8 +87,8 @@ def describe_fixes(result: FixesReview) -> list[str]:
         lines += _tag(check)
     for s in result.suggestions:
         lines.append(f"suggested: {s.commit.fixes_line}")
-        lines += [f"  it introduced: {_problem(p, origin=False)}" for p in s.problems]
-        lines.append(f"  found in {s.simulations} simulations over {s.commits} commits of the functions' history")
+        lines += [f"  it introduced {_where(p)} ({p.why})" for p in s.problems]
+        lines.append(f"  bisected: {s.simulations} versions simulated over {s.commits} commits of the functions' history")
     lines += [f"Fixes: {n}" for n in result.notes]
     return lines
 

@@ -89,19 +89,26 @@ class Prober:
     sim_cache: SimCache
     lookup_at: Callable[[str], SourceLookup] | None = None
     """A callee lookup for a tree commit (None: versions use the base's callees)."""
-    simulations: int = 0
-    """Versions simulated so far (memoised ones not counted)."""
-    _seen: dict[str, Seen] = field(default_factory=dict)
+    memo: dict[str, Seen] = field(default_factory=dict)
+    """What versions showed, shared by the probers of one review: whether a problem is present
+    in a version does not depend on the revision asking."""
+    asked: set[str] = field(default_factory=set)
+    """The versions this prober was asked about, simulated or found in the memo."""
+
+    def _key(self, version: Version) -> str:
+        # A version read from no commit takes its callees from this revision's base.
+        return version.digest() if version.commit is not None else f"{self.base_id}\0{version.digest()}"
 
     def seen(self, version: Version) -> Seen:
-        key = version.digest()
-        if key not in self._seen:
-            self._seen[key] = self._simulate(version)
-        return self._seen[key]
+        key = self._key(version)
+        self.asked.add(key)
+        if key not in self.memo:
+            self.memo[key] = self._simulate(version)
+        return self.memo[key]
 
     def peek(self, version: Version) -> Seen | None:
         """What ``version`` showed, if it was simulated (never simulates)."""
-        return self._seen.get(version.digest())
+        return self.memo.get(self._key(version))
 
     def _simulate(self, version: Version) -> Seen:
         if version.missing:
@@ -113,14 +120,11 @@ class Prober:
             lookup = self.lookup_at(version.commit.sha)
         functions = [TouchedFunction(f.name, f.path, f.pre, images[f.name]) for f in self.functions
                      if f.pre is not None]
-        cells_before = len(self.sim_cache.cells)
         result = simulate_revision(
             f"{self.revision_id}@{version.label}", functions, base_id=self.base_id,
             post_lookup=lookup, pre_lookup=self.base_lookup, config=self.cfg.simulator,
             kconfig=self.cfg.kconfig_map, cache=self.sim_cache,
         )
-        # One simulation of this version, plus one of the base when the cache did not have it.
-        self.simulations += 1 + (len(self.sim_cache.cells) > cells_before)
         present: dict[Cell, dict[tuple[str, str], Violation]] = {}
         unknown: dict[Cell, str] = {}
         for verdict in result.revision:

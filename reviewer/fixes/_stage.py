@@ -34,7 +34,7 @@ from ._bisect import Origin, Walk, find_origin
 from ._classify import Placed, Target, group, place, revision_targets, tag_verdict
 from ._history import History
 from ._lore import LoreAccess, Posting, find_posting
-from ._probe import Prober, Version
+from ._probe import Prober, Seen, Version
 from ._tags import FixesTag, fixes_tags
 
 __all__ = ["HISTORY_LIMIT", "FixesStage"]
@@ -81,6 +81,7 @@ class FixesStage:
         self._lore = lore
         self._note = note or (lambda _text: None)
         self._postings: dict[str, tuple[Posting | None, str]] = {}
+        self._seen: dict[str, Seen] = {}
 
     # ------------------------------------------------------------------ per revision
 
@@ -121,7 +122,7 @@ class FixesStage:
         return Prober(
             cfg=self._cfg, revision_id=rr.revision.id, functions=rr.applied.functions, base_id=base_id,
             base_lookup=_LazyLookup(repo, rr.applied.base) if repo else None, sim_cache=self._sim_cache,
-            lookup_at=(lambda sha: _LazyLookup(tree, sha)) if tree is not None else None,
+            lookup_at=(lambda sha: _LazyLookup(tree, sha)) if tree is not None else None, memo=self._seen,
         )
 
     # ------------------------------------------------------------------ a tag
@@ -237,7 +238,7 @@ class FixesStage:
         before = tuple((f.name, posted[f.name].pre if f.name in posted else f.pre) for f in functions)
         at = tuple((f.name, posted[f.name].post if f.name in posted else f.pre) for f in functions)
         named = NamedCommit(CommitRef(tag.sha, tag.title), "lore", posting.message_id, "the posting's pre-image")
-        return _Named(named, Version(f"{tag.sha[:12]} as posted", at), Version("its posting's pre-image", before),
+        return _Named(named, Version(f"{tag.sha[:12]} as posted", at), Version("the posting's pre-image", before),
                       "the posting adds the function"), ""
 
     # ------------------------------------------------------------------ no tag (or a wrong one)
@@ -264,15 +265,18 @@ class FixesStage:
             return (), ()
         assert rr.applied is not None
         what = "the tag does not hold; no other commit offered" if tagged else "no Fixes: tag; none offered"
-        if self._history is None or self._start(rr) != rr.applied.base:
-            return (), (f"{what}: the revision's base is not a commit of the tree, so there is no history to bisect",)
+        if self._history is None:
+            return (), (f"{what}: no kernel tree, so no history to bisect",)
+        if self._start(rr) != rr.applied.base:
+            return (), (f"{what}: the revision applied to a synthetic base, not a commit of the tree, "
+                        "so there is no history to bisect",)
         base = CommitRef(rr.applied.base, self._history.title(rr.applied.base))
         start = Version(base.sha[:12], tuple((f.name, f.pre) for f in self._functions(rr)), base)
         self._note(f"Fixes: bisecting the history of {rr.revision.label}'s functions")
         walk = self._walk(base, start)
         if walk is None:
             return (), (f"{what}: git log -L found no history of the functions",)
-        simulated = prober.simulations
+        asked = set(prober.asked)
         origins: dict[Target, Origin] = {t: find_origin(walk, t.problem, prober.seen) for t in fixed}
         by_commit: dict[CommitRef, list[Placed]] = {}
         notes: list[str] = []
@@ -286,7 +290,7 @@ class FixesStage:
             seen = prober.peek(walk.version(walk.commits.index(commit)))
             evidence = seen.violation(target.problem) if seen is not None else target.violation
             by_commit.setdefault(commit, []).append(Placed(target, FixOrigin.INTRODUCED, origin.why, evidence))
-        spent = prober.simulations - simulated
+        spent = len(prober.asked - asked)
         suggestions = tuple(FixesSuggestion(commit, group(placed), spent, len(walk.commits))
                             for commit, placed in by_commit.items())
         return suggestions, tuple(dict.fromkeys(notes))
