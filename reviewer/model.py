@@ -574,7 +574,7 @@ class NamedCommit:
     commit: CommitRef
     """Full hex when found in the tree; the tag's own hex when found on lore."""
     found: str
-    """``tree-id`` | ``tree-title`` | ``lore``."""
+    """``tree-id`` | ``tree-title`` | ``lore`` | ``tree-tag`` (a release, for a stable hint)."""
     where: str
     """The tree path, or the Message-ID of the posting on lore."""
     before: str
@@ -639,6 +639,10 @@ class FixesReview:
     suggestions: tuple[FixesSuggestion, ...] = ()
     notes: tuple[str, ...] = ()
     """Why there is nothing to show (no tree history, simulator off, ...)."""
+    stable: tuple[FixesTagCheck, ...] = ()
+    """``Cc: stable ... # X.Y+`` hints, checked the same way against release tag vX.Y (found
+    ``tree-tag``) and the release before it: verified when vX.Y is the first release with the
+    problem, too late when the release before has it too, not reproduced when vX.Y lacks it."""
 
 
 # --------------------------------------------------------------------------- review

@@ -167,7 +167,8 @@ def test_missing_tag_is_suggested_within_the_bisection_bound(tmp_path: Path, mon
     assert all(p.fixed and p.origin is FixOrigin.INTRODUCED for p in suggestion.problems)
     assert f"absent at {commits[9][:12]}, present at {commits[10][:12]}" in suggestion.problems[0].why
     assert describe_fixes(result)[0] == f"suggested: {suggestion.commit.fixes_line}"
-    assert f"bisected: {suggestion.simulations} versions simulated over 20 commits" in describe_fixes(result)[-1]
+    assert any(f"bisected: {suggestion.simulations} versions simulated over 20 commits" in line
+               for line in describe_fixes(result))
 
 
 def revision_id(thread: Any, label: str) -> str:
@@ -346,3 +347,31 @@ def test_json_of_every_fixes_shape_validates(history_tree: tuple[Path, list[str]
     _v2_fixes(broken)["tags"][0]["verdict"] = "plausible"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(json.loads(schema_path().read_text())).validate(broken)
+
+
+# ------------------------------------------------------------------ Cc: stable # 5.10+
+
+
+@pytest.mark.parametrize(("tags", "verdict"), [
+    ({"v5.9": 0, "v5.10": 2}, TagVerdict.VERIFIED),  # v5.10 is the first release with the double free
+    ({"v5.9": 2, "v5.10": 2}, TagVerdict.TOO_LATE),  # v5.9 has it too: 5.10+ is too narrow
+    ({"v5.8": 0, "v5.10": 0}, TagVerdict.NOT_REPRODUCED),  # v5.10 does not have it
+    ({"v5.9": 0}, TagVerdict.NOT_CHECKED),  # no v5.10 tag
+])
+def test_stable_hint_against_release_tags(tmp_path: Path, tags: dict[str, int], verdict: TagVerdict) -> None:
+    tree = tmp_path / "linux"
+    commits = build_history(tree, seed_thread(), HISTORY)
+    for name, index in tags.items():
+        subprocess.run(["git", "-C", str(tree), "tag", name, commits[index]], check=True)
+    subprocess.run(["git", "-C", str(tree), "tag", "v5.10-rc1", commits[0]], check=True)  # not a release
+    result = fixes_of(build_review(seed_thread(), Config(), tree=tree))
+    [hint] = result.stable
+    assert hint.tag == "<stable@vger.kernel.org> # 5.10+" and hint.named.title == "v5.10"
+    assert hint.verdict is verdict
+    if verdict is TagVerdict.VERIFIED:
+        assert hint.commit is not None and hint.commit.before == commits[0] and hint.commit.found == "tree-tag"
+        [double_free] = [p for p in hint.problems if p.property == "double-free" and p.scenario == "speculative-lookup"]
+        assert double_free.origin is FixOrigin.INTRODUCED and "absent at v5.9, present at v5.10" in double_free.why
+    if verdict is TagVerdict.NOT_CHECKED:
+        assert hint.notes == (f"{tree}: no release tag v5.10",)
+    assert any(line.startswith("Cc: <stable@vger.kernel.org> # 5.10+ — ") for line in describe_fixes(result))

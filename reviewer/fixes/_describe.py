@@ -24,6 +24,12 @@ _VERDICT = {
     TagVerdict.NOT_CHECKED: "not checked",
 }
 _FOUND = {"tree-id": "in the tree", "tree-title": "in the tree by its title", "lore": "on lore"}
+_STABLE = {
+    TagVerdict.VERIFIED: "holds: the release is the first with what the revision fixes",
+    TagVerdict.TOO_LATE: "too narrow: what the revision fixes is in the release before it too",
+    TagVerdict.NOT_REPRODUCED: "not reproduced: what the revision fixes is not in that release",
+    TagVerdict.NOT_CHECKED: "not checked",
+}
 
 
 def _configs(configs: Sequence[SimConfig]) -> str:
@@ -37,6 +43,14 @@ def _name(p: FixesProblem) -> str:
     if not p.kind:
         return p.property
     return f'{p.property} ("{p.kind}")' if p.property == "bad-page" else f"{p.property} ({p.kind})"
+
+
+_RELEASE_ORIGIN = {
+    FixOrigin.INTRODUCED: "new in this release",
+    FixOrigin.OLDER: "in the release before it too",
+    FixOrigin.NOT_REPRODUCED: "not in this release",
+    FixOrigin.NOT_ANALYSED: "not analysed",
+}
 
 
 def _origin(p: FixesProblem) -> str:
@@ -58,24 +72,28 @@ def _where(p: FixesProblem) -> str:
     return f"{_name(p)} in {p.scenario} [{_configs(p.configs)}]"
 
 
-def _problem(p: FixesProblem) -> str:
-    return f"{'fixes' if p.fixed else 'leaves'} {_where(p)}: {_origin(p)} ({p.why})"
+def _problem(p: FixesProblem, *, release: bool = False) -> str:
+    origin = _RELEASE_ORIGIN[p.origin] if release else _origin(p)
+    return f"{'fixes' if p.fixed else 'leaves'} {_where(p)}: {origin} ({p.why})"
 
 
 def _named(named: NamedCommit) -> str:
-    where = f"{_FOUND.get(named.found, named.found)}"
-    where += f", <{named.where}>" if named.found == "lore" else ""
-    before = f"its parent {named.before[:12]}" if named.found != "lore" else named.before
+    if named.found == "tree-tag":
+        before = f"the release before it ({named.before[:12]})" if named.before else "no earlier release"
+        return f"release {named.commit.title} ({named.commit.sha[:12]}) in the tree; compared with {before}"
+    where = _FOUND.get(named.found, named.found) + (f", <{named.where}>" if named.found == "lore" else "")
+    before = named.before if named.found == "lore" else f"its parent {named.before[:12]}"
     if not named.before:
         before = "no earlier version"
     return f"named commit {named.commit.sha[:12]} (\"{named.commit.title}\") found {where}; compared with {before}"
 
 
-def _tag(check: FixesTagCheck) -> list[str]:
-    lines = [f"Fixes: {check.tag} — {_VERDICT[check.verdict]}"]
+def _tag(check: FixesTagCheck, *, stable: bool = False) -> list[str]:
+    lines = [f"Cc: {check.tag} — {_STABLE[check.verdict]}" if stable
+             else f"Fixes: {check.tag} — {_VERDICT[check.verdict]}"]
     if check.commit is not None:
         lines.append(f"  {_named(check.commit)}")
-    lines += [f"  {_problem(p)}" for p in check.problems]
+    lines += [f"  {_problem(p, release=stable)}" for p in check.problems]
     lines += [f"  note: {n}" for n in check.notes]
     return lines
 
@@ -89,6 +107,8 @@ def describe_fixes(result: FixesReview) -> list[str]:
         lines.append(f"suggested: {s.commit.fixes_line}")
         lines += [f"  it introduced {_where(p)} ({p.why})" for p in s.problems]
         lines.append(f"  bisected: {s.simulations} versions simulated over {s.commits} commits of the functions' history")
+    for check in result.stable:
+        lines += _tag(check, stable=True)
     lines += [f"Fixes: {n}" for n in result.notes]
     return lines
 
@@ -98,5 +118,6 @@ def fixes_summary(result: FixesReview | None) -> str:
     if result is None:
         return ""
     parts = [f"Fixes: {c.named.sha[:12] or c.tag} {c.verdict.value}" for c in result.tags]
+    parts += [f"stable {c.named.title}+ {c.verdict.value}" for c in result.stable]
     parts += [f"suggest {s.commit.fixes_line}" for s in result.suggestions]
     return "; ".join(parts)

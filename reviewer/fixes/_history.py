@@ -32,6 +32,7 @@ _SAFE_ENV = {
     "GIT_CONFIG_VALUE_1": "false",
 }
 _PATH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+/-]*$")
+_RELEASE = re.compile(r"^v(\d+)\.(\d+)$")
 
 
 def safe_path(path: str) -> bool:
@@ -65,6 +66,23 @@ class History:
     def branch_head(self, branch: str) -> str | None:
         """The commit a branch of the user's configuration names (``HEAD`` by default)."""
         return self._commit(branch) if branch and not branch.startswith("-") else None
+
+    def release(self, version: str) -> str | None:
+        """The commit of release tag ``v<version>`` (``5.10``), None when the tree lacks it."""
+        m = _RELEASE.match(f"v{version}")
+        return self._commit(f"refs/tags/{m.group(0)}") if m else None
+
+    def previous_release(self, version: str) -> str | None:
+        """The newest release tag (``vX.Y``, no -rc) older than ``version``, as ``X.Y``."""
+        m = _RELEASE.match(f"v{version}")
+        if m is None:
+            return None
+        want = (int(m.group(1)), int(m.group(2)))
+        found = [(int(r.group(1)), int(r.group(2)))
+                 for name in self._out("for-each-ref", "--format=%(refname:lstrip=2)", "refs/tags/").split()
+                 if (r := _RELEASE.match(name))]
+        older = [v for v in found if v < want]
+        return "{}.{}".format(*max(older)) if older else None
 
     def title(self, commit: str) -> str:
         return self._out("log", *_LOG_SAFETY, "-1", "--format=%s", commit).strip()

@@ -35,7 +35,7 @@ from ._classify import Placed, Target, group, place, revision_targets, tag_verdi
 from ._history import History
 from ._lore import LoreAccess, Posting, find_posting
 from ._probe import Prober, Seen, Version
-from ._tags import FixesTag, fixes_tags
+from ._tags import FixesTag, StableHint, fixes_tags, stable_hints
 
 __all__ = ["HISTORY_LIMIT", "FixesStage"]
 
@@ -86,25 +86,30 @@ class FixesStage:
     # ------------------------------------------------------------------ per revision
 
     def review(self, rr: RevisionReview, *, base_id: str) -> FixesReview | None:
-        """The revision's Fixes: tags checked, or a tag offered; None when there is nothing to say
-        (no tag, and nothing the revision fixes)."""
+        """The revision's Fixes: tags (and stable hints) checked, or a tag offered; None when there
+        is nothing to say (no tag, no hint, and nothing the revision fixes)."""
         if rr.revision.kind is RevisionKind.BASE:
             return None
         tags = fixes_tags(rr.revision.trailers)
+        hints = stable_hints(rr.revision.trailers)
         targets = revision_targets(rr)
-        if not tags and not any(t.fixed for t in targets):
+        if not tags and not hints and not any(t.fixed for t in targets):
             return None
         reason = self._cannot(rr)
         if reason:
-            checks = tuple(FixesTagCheck(t.value, CommitRef(t.sha, t.title), TagVerdict.NOT_CHECKED, notes=(reason,))
-                           for t in tags)
-            return FixesReview(checks, notes=() if tags else (f"no Fixes: tag; none offered: {reason}",))
+            unchecked = tuple(FixesTagCheck(t.value, CommitRef(t.sha, t.title), TagVerdict.NOT_CHECKED, notes=(reason,))
+                              for t in tags)
+            stable = tuple(FixesTagCheck(h.value, CommitRef("", f"v{h.release}"), TagVerdict.NOT_CHECKED,
+                                         notes=(reason,)) for h in hints)
+            return FixesReview(unchecked, notes=() if tags else (f"no Fixes: tag; none offered: {reason}",),
+                               stable=stable)
         prober = self._prober(rr, base_id)
         checks = tuple(self._check(tag, rr, targets, prober) for tag in tags)
+        stable = tuple(self._check_stable(hint, rr, targets, prober) for hint in hints)
         if any(c.verdict is TagVerdict.VERIFIED for c in checks):
-            return FixesReview(checks)
+            return FixesReview(checks, stable=stable)
         suggestions, notes = self._suggest(rr, targets, prober, tagged=bool(tags))
-        return FixesReview(checks, suggestions, notes)
+        return FixesReview(checks, suggestions, notes, stable)
 
     def _cannot(self, rr: RevisionReview) -> str:
         if not self._cfg.simulator.enabled:
@@ -149,6 +154,32 @@ class FixesStage:
             notes.append("the simulator finds no problem of the base that the revision fixes")
         return FixesTagCheck(tag.value, named_ref, tag_verdict(problems), named.commit, problems, tuple(notes))
 
+    def _check_stable(self, hint: StableHint, rr: RevisionReview, targets: Sequence[Target],
+                      prober: Prober) -> FixesTagCheck:
+        """The hint's release against the one before it: the first release with the problem?"""
+        release = CommitRef("", f"v{hint.release}")
+        history = self._history
+        if history is None:
+            return FixesTagCheck(hint.value, release, TagVerdict.NOT_CHECKED,
+                                 notes=("no kernel tree to read release tags from",))
+        sha = history.release(hint.release)
+        if sha is None:
+            return FixesTagCheck(hint.value, release, TagVerdict.NOT_CHECKED,
+                                 notes=(f"{self._tree}: no release tag v{hint.release}",))
+        names = [(f.name, f.path) for f in self._functions(rr)]
+        at = self._version(CommitRef(sha, f"v{hint.release}"), names, label=f"v{hint.release}")
+        previous = history.previous_release(hint.release)
+        previous_sha = history.release(previous) if previous else None
+        before = (self._version(CommitRef(previous_sha, f"v{previous}"), names, label=f"v{previous}")
+                  if previous_sha else None)
+        self._note(f"Fixes: simulating v{hint.release} for the stable hint")
+        before_seen = prober.seen(before) if before is not None else None
+        placed = [place(t, at, prober.seen(at), before, before_seen, no_before="no earlier release tag in the tree")
+                  for t in targets if t.fixed]
+        problems = group(placed)
+        named = NamedCommit(CommitRef(sha, f"v{hint.release}"), "tree-tag", str(self._tree), previous_sha or "")
+        return FixesTagCheck(hint.value, release, tag_verdict(problems), named, problems)
+
     def _date_older(self, placed: list[Placed], before: Version, prober: Prober) -> list[Placed]:
         """For problems already present before the named commit: when did they come in?"""
         assert before.commit is not None
@@ -185,12 +216,12 @@ class FixesStage:
         assert rr.applied is not None
         return tuple(f for f in rr.applied.functions if f.pre is not None)
 
-    def _version(self, commit: CommitRef, functions: Sequence[tuple[str, str]]) -> Version:
+    def _version(self, commit: CommitRef, functions: Sequence[tuple[str, str]], *, label: str = "") -> Version:
         """The (name, path) functions as ``commit`` has them."""
         assert self._history is not None
         images = self._history.images(commit.sha, functions)
         missing = [name for name, image in images.items() if image is None]
-        label = commit.sha[:12] + (f" (without {', '.join(n + '()' for n in missing)})" if missing else "")
+        label = (label or commit.sha[:12]) + (f" (without {', '.join(n + '()' for n in missing)})" if missing else "")
         return Version(label, tuple(images.items()), commit)
 
     def _in_tree(self, tag: FixesTag, rr: RevisionReview) -> _Named | None:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from ..model import Trailer
 
-__all__ = ["FixesTag", "fixes_tags"]
+__all__ = ["FixesTag", "StableHint", "fixes_tags", "stable_hints"]
 
 _HEX = re.compile(r"^([0-9a-fA-F]{4,40})\b\s*(.*)$")
 _QUOTED = re.compile(r'^\(\s*"(.*)"\s*\)$')
+_STABLE = re.compile(r"stable@(?:vger\.)?kernel\.org.*#\s*v?(\d{1,2})\.(\d{1,3})(?:\.[\dx]+)?\s*\+?", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,4 +45,22 @@ def fixes_tags(trailers: Iterable[Trailer]) -> tuple[FixesTag, ...]:
         m = _HEX.match(value)
         tag = FixesTag(value, m.group(1).lower(), _title(m.group(2))) if m else FixesTag(value, "", _title(value))
         out.setdefault(value, tag)
+    return tuple(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class StableHint:
+    value: str
+    """The Cc trailer's value as written (``<stable@vger.kernel.org> # 5.10+``)."""
+    release: str
+    """The oldest release the fix is meant for: ``5.10``."""
+
+
+def stable_hints(trailers: Iterable[Trailer]) -> tuple[StableHint, ...]:
+    """Every ``Cc: stable ... # X.Y+`` hint, in order, each once."""
+    out: dict[str, StableHint] = {}
+    for trailer in trailers:
+        m = _STABLE.search(trailer.value) if trailer.name.lower() == "cc" else None
+        if m:
+            out.setdefault(f"{m.group(1)}.{m.group(2)}", StableHint(trailer.value, f"{m.group(1)}.{m.group(2)}"))
     return tuple(out.values())

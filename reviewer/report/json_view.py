@@ -184,6 +184,7 @@ def _fixes(f: FixesReview | None) -> dict[str, Any] | None:
             for s in f.suggestions
         ],
         "notes": list(f.notes),
+        "stable": [_fixes_tag(t) for t in f.stable],
     }
 
 
