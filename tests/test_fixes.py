@@ -26,7 +26,7 @@ from sim_sources import seed_images
 
 import reviewer.fixes._probe as probe_module
 from reviewer._config import Config
-from reviewer.fixes import FixesStage, describe_fixes, fixes_tags
+from reviewer.fixes import FixesStage, describe_fixes, describe_tag, fixes_tags
 from reviewer.model import (
     FixesProblem,
     FixesReview,
@@ -103,6 +103,12 @@ def test_v2_tag_verified_in_a_rebased_tree_found_by_title(history_tree: tuple[Pa
     assert lines[0].startswith("Fixes: e320d3012d25 mm/page_alloc.c") and "verified" in lines[0]
     assert any(line.strip().startswith("leaves charge-leak") and "older than the named commit" in line
                for line in lines)
+    # beside each trailer of v2 (the TUI, a draft reply): its own lines
+    trailers = {t.name + ": " + t.value: t.value for t in revision(review, V2).revision.trailers}
+    beside = {line: describe_tag(result, value) for line, value in trailers.items()}
+    assert beside["Fixes: e320d3012d25 " + NAMED_TITLE][0] == lines[0]
+    assert beside["Cc: <stable@vger.kernel.org> # 5.10+"][0].endswith("not checked")  # no release tags here
+    assert beside["Reported-by: Hugh Dickins <hughd@google.com>"] == []
 
 
 def test_tag_found_by_id(tmp_path: Path) -> None:

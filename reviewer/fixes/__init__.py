@@ -7,14 +7,26 @@ configurations, and each problem the revision fixes (or leaves in place) is plac
 Without a tag, one is offered by bisecting the functions' history.
 
 :class:`FixesStage` runs it for the pipeline; :func:`describe_fixes` renders the result as short
-lines for any view.
+lines for any view, :func:`describe_tag` the lines for one trailer (beside the tag in the TUI or a
+draft reply), :func:`fixes_summary` a few words for a summary line.
 """
 
 from __future__ import annotations
 
-from ._describe import describe_fixes, fixes_summary
+from ._describe import describe_fixes, describe_tag, fixes_summary
 from ._lore import LoreAccess
 from ._stage import HISTORY_LIMIT, FixesStage
-from ._tags import FixesTag, fixes_tags
+from ._tags import FixesTag, StableHint, fixes_tags, stable_hints
 
-__all__ = ["HISTORY_LIMIT", "FixesStage", "FixesTag", "LoreAccess", "describe_fixes", "fixes_summary", "fixes_tags"]
+__all__ = [
+    "HISTORY_LIMIT",
+    "FixesStage",
+    "FixesTag",
+    "LoreAccess",
+    "StableHint",
+    "describe_fixes",
+    "describe_tag",
+    "fixes_summary",
+    "fixes_tags",
+    "stable_hints",
+]

@@ -15,7 +15,7 @@ from ..model import (
     TagVerdict,
 )
 
-__all__ = ["describe_fixes", "fixes_summary"]
+__all__ = ["describe_fixes", "describe_tag", "fixes_summary"]
 
 _VERDICT = {
     TagVerdict.VERIFIED: "verified: the named commit introduced what the revision fixes",
@@ -111,6 +111,23 @@ def describe_fixes(result: FixesReview) -> list[str]:
         lines += _tag(check, stable=True)
     lines += [f"Fixes: {n}" for n in result.notes]
     return lines
+
+
+def describe_tag(result: FixesReview, trailer_value: str) -> list[str]:
+    """The lines for one trailer (a ``Fixes:`` tag or a ``Cc: stable`` hint, by its value as
+    :class:`~reviewer.model.Trailer` holds it), to show beside that line; a tag that does not
+    hold brings the suggested replacement along. Empty when the trailer was not checked."""
+    want = " ".join(trailer_value.split())
+    for check in result.tags:
+        if check.tag == want:
+            lines = _tag(check)
+            if check.verdict is not TagVerdict.VERIFIED:
+                lines += [f"  suggested: {s.commit.fixes_line}" for s in result.suggestions]
+            return lines
+    for check in result.stable:
+        if " ".join(check.tag.split()) == want:
+            return _tag(check, stable=True)
+    return []
 
 
 def fixes_summary(result: FixesReview | None) -> str:
