@@ -22,10 +22,11 @@ import pytest
 from _cli_env import SEED_ROOT, Cli
 from _fixes_history import BEFORE, NAMED_TITLE, Step, build_history, seed_thread, with_comment
 from _lore_server import FIXTURES, LoreServer
-from sim_sources import seed_images
+from sim_sources import SEED_MBOX, seed_images
 
 import reviewer.fixes._probe as probe_module
 from reviewer._config import Config
+from reviewer._mbox import split_mbox
 from reviewer.fixes import FixesStage, describe_fixes, describe_tag, fixes_tags
 from reviewer.model import (
     FixesProblem,
@@ -381,3 +382,12 @@ def test_stable_hint_against_release_tags(tmp_path: Path, tags: dict[str, int], 
     if verdict is TagVerdict.NOT_CHECKED:
         assert hint.notes == (f"{tree}: no release tag v5.10",)
     assert any(line.startswith("Cc: <stable@vger.kernel.org> # 5.10+ — ") for line in describe_fixes(result))
+
+
+def test_b4_check_in_a_directory_that_is_no_repository(tmp_path: Path) -> None:
+    """b4 runs the check in its working directory, which need not be a git tree."""
+    from reviewer.b4check import run_b4_check
+
+    v2 = next(raw for raw in split_mbox(SEED_MBOX.read_bytes()) if b"<YFo7SOni0s0TbXUm@cmpxchg.org>" in raw[:2000])
+    result = run_b4_check(v2, tmp_path, Config())
+    assert result["status"] == "fail" and "Fixes: e320d3012d25" in result["summary"]

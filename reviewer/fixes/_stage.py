@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .._config import Config
+from .._errors import TreeError
 from ..model import (
     CommitRef,
     FixesReview,
@@ -75,7 +76,13 @@ class FixesStage:
                  lore: LoreAccess | None = None, note: Callable[[str], None] | None = None) -> None:
         self._cfg = cfg
         self._tree = tree
-        self._history = History(tree) if tree is not None else None
+        self._history: History | None = None
+        self._no_history = "no kernel tree"
+        if tree is not None:
+            try:
+                self._history = History(tree)
+            except TreeError as exc:  # b4-check's working directory may be no repository at all
+                self._no_history = str(exc)
         self._scratch = scratch
         self._sim_cache = sim_cache
         self._lore = lore
@@ -161,7 +168,7 @@ class FixesStage:
         history = self._history
         if history is None:
             return FixesTagCheck(hint.value, release, TagVerdict.NOT_CHECKED,
-                                 notes=("no kernel tree to read release tags from",))
+                                 notes=(f"{self._no_history}, so no release tags to read",))
         sha = history.release(hint.release)
         if sha is None:
             return FixesTagCheck(hint.value, release, TagVerdict.NOT_CHECKED,
@@ -243,12 +250,16 @@ class FixesStage:
         named = NamedCommit(at.commit or CommitRef(sha, ""), how, str(self._tree), parent or "")
         return _Named(named, at, before, "it is the first commit of the tree")
 
+    def _own_base(self, rr: RevisionReview) -> bool:
+        """True when the revision applied to a commit of the user's tree (not a synthetic base)."""
+        assert rr.applied is not None
+        return not rr.applied.synthetic and rr.applied.repo_path is not None and \
+            Path(rr.applied.repo_path) == self._tree
+
     def _start(self, rr: RevisionReview) -> str | None:
         """Where the tree's history is read from: the revision's base when it is the tree's own."""
         assert self._history is not None and rr.applied is not None
-        if not rr.applied.synthetic and rr.applied.repo_path and Path(rr.applied.repo_path) == self._tree:
-            return rr.applied.base
-        return self._history.branch_head(self._cfg.tree.branch)
+        return rr.applied.base if self._own_base(rr) else self._history.branch_head(self._cfg.tree.branch)
 
     def _on_lore(self, tag: FixesTag, rr: RevisionReview) -> tuple[_Named | None, str]:
         assert self._lore is not None
@@ -297,8 +308,8 @@ class FixesStage:
         assert rr.applied is not None
         what = "the tag does not hold; no other commit offered" if tagged else "no Fixes: tag; none offered"
         if self._history is None:
-            return (), (f"{what}: no kernel tree, so no history to bisect",)
-        if self._start(rr) != rr.applied.base:
+            return (), (f"{what}: {self._no_history}, so no history to bisect",)
+        if not self._own_base(rr):
             return (), (f"{what}: the revision applied to a synthetic base, not a commit of the tree, "
                         "so there is no history to bisect",)
         base = CommitRef(rr.applied.base, self._history.title(rr.applied.base))
