@@ -22,11 +22,10 @@ import pytest
 from _cli_env import SEED_ROOT, Cli
 from _fixes_history import BEFORE, NAMED_TITLE, Step, build_history, seed_thread, with_comment
 from _lore_server import FIXTURES, LoreServer
-from sim_sources import SEED_MBOX, seed_images
+from sim_sources import seed_images
 
 import reviewer.fixes._probe as probe_module
 from reviewer._config import Config
-from reviewer._mbox import split_mbox
 from reviewer.fixes import FixesStage, describe_fixes, describe_tag, fixes_tags
 from reviewer.model import (
     FixesProblem,
@@ -384,10 +383,11 @@ def test_stable_hint_against_release_tags(tmp_path: Path, tags: dict[str, int], 
     assert any(line.startswith("Cc: <stable@vger.kernel.org> # 5.10+ — ") for line in describe_fixes(result))
 
 
-def test_b4_check_in_a_directory_that_is_no_repository(tmp_path: Path) -> None:
-    """b4 runs the check in its working directory, which need not be a git tree."""
-    from reviewer.b4check import run_b4_check
-
-    v2 = next(raw for raw in split_mbox(SEED_MBOX.read_bytes()) if b"<YFo7SOni0s0TbXUm@cmpxchg.org>" in raw[:2000])
-    result = run_b4_check(v2, tmp_path, Config())
-    assert result["status"] == "fail" and "Fixes: e320d3012d25" in result["summary"]
+def test_a_tree_that_is_no_repository_is_a_note(tmp_path: Path) -> None:
+    """The stage is told of a tree that is no git repository: it says so instead of failing."""
+    v2 = revision(build_review(seed_thread(), Config(), tree=None), V2)
+    stage = FixesStage(Config(), tree=tmp_path, scratch=tmp_path / "scratch", sim_cache=SimCache())
+    assert v2.applied is not None
+    result = stage.review(v2, base_id=f"base-{v2.applied.base[:12]}")
+    assert result is not None and result.tags[0].verdict is TagVerdict.NOT_CHECKED
+    assert result.stable[0].notes == (f"{tmp_path}: not a git repository, so no release tags to read",)
