@@ -106,7 +106,8 @@ def describe_fixes(result: FixesReview) -> list[str]:
     for s in result.suggestions:
         lines.append(f"suggested: {s.commit.fixes_line}")
         lines += [f"  it introduced {_where(p)} ({p.why})" for p in s.problems]
-        lines.append(f"  bisected: {s.simulations} versions simulated over {s.commits} commits of the functions' history")
+        versions = f"{s.simulations} version{'s' if s.simulations != 1 else ''}"
+        lines.append(f"  bisected: {versions} simulated over {s.commits} commits of the functions' history")
     for check in result.stable:
         lines += _tag(check, stable=True)
     lines += [f"Fixes: {n}" for n in result.notes]

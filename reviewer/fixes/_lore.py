@@ -39,7 +39,6 @@ class LoreAccess:
 @dataclass(frozen=True, slots=True)
 class Posting:
     message_id: str
-    subject: str
     functions: tuple[TouchedFunction, ...]
     """What the posted patch changes: pre-image = just before, post-image = at the commit."""
 
@@ -62,7 +61,10 @@ def find_posting(title: str, paths: Sequence[str], cfg: Config, access: LoreAcce
         return None, f"lore {query}: {exc}"
     candidates = []
     for raw in messages:
-        h = mail_headers(raw)
+        try:
+            h = mail_headers(raw)
+        except ReviewerError:  # one broken answer among the hits is skipped, as a reader would
+            continue
         subject = parse_subject(h.subject)
         if h.message_id and not subject.is_reply and subject.is_patch and _norm(subject.title) == _norm(title):
             candidates.append((subject.version, h.date or datetime.fromtimestamp(0, UTC), h.message_id, raw))
@@ -80,4 +82,4 @@ def find_posting(title: str, paths: Sequence[str], cfg: Config, access: LoreAcce
         return None, f"lore <{msgid}>: {exc}"
     if not applied.applied:
         return None, f"lore <{msgid}>: the posting does not apply to its own pre-images: {applied.error}"
-    return Posting(msgid, mail_headers(raw).subject, applied.functions), ""
+    return Posting(msgid, applied.functions), ""

@@ -77,7 +77,7 @@ def _absent() -> Seen:
 
 @dataclass
 class Prober:
-    """Simulates versions of one revision's functions, each at most once."""
+    """Simulates versions of one revision's functions, each at most once per review."""
 
     cfg: Config
     revision_id: str

@@ -125,6 +125,8 @@ class FixesStage:
             return "the revision does not apply"
         if not rr.sim_verdicts:
             return "the revision was not simulated"
+        if not self._functions(rr):
+            return "the revision only adds functions: they have no history"
         return ""
 
     def _prober(self, rr: RevisionReview, base_id: str) -> Prober:
