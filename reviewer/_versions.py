@@ -36,6 +36,7 @@ __all__ = [
     "VersionSearch",
     "fetch_other_version",
     "find_other_versions",
+    "search_lore",
     "version_hints",
 ]
 
@@ -99,7 +100,7 @@ def _norm_title(title: str) -> str:
 @dataclass(frozen=True, slots=True)
 class _Query:
     kind: str
-    """``subject`` | ``change-id`` | ``link``."""
+    """``subject`` | ``change-id`` | ``link`` | ``query`` (a search of its own, :func:`search_lore`)."""
     q: str
     value: str
     """The title, change-id or msgid the query is for."""
@@ -290,6 +291,23 @@ def find_other_versions(
         notes=notes,
         from_cache=all(a.cached for a in answers),
     )
+
+
+def search_lore(
+    query: str,
+    cfg: Config,
+    *,
+    server: str | None = None,
+    git_overrides: Sequence[str] = (),
+    offline: bool = False,
+    refresh: bool = False,
+) -> tuple[tuple[bytes, ...], str]:
+    """The messages one lore search answers, and a note when it could not ask (or used the cache
+    because it could not). Cached, offline-aware and fault-tolerant as the other-versions
+    searches are; runs its own event loop like :func:`find_other_versions`."""
+    base = (server or lore_server(git_overrides)).rstrip("/")
+    answers = asyncio.run(_ask_all(base, [_Query("query", query, query)], cfg, offline, refresh))
+    return answers[0].messages, answers[0].note
 
 
 def fetch_other_version(

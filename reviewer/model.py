@@ -24,10 +24,17 @@ __all__ = [
     "Comment",
     "CommentLink",
     "CommentReview",
+    "CommitRef",
     "Finding",
+    "FixOrigin",
+    "FixesProblem",
+    "FixesReview",
+    "FixesSuggestion",
+    "FixesTagCheck",
     "FunctionImage",
     "HunkOffset",
     "Message",
+    "NamedCommit",
     "OtherVersion",
     "Position",
     "Review",
@@ -42,6 +49,7 @@ __all__ = [
     "Stance",
     "Status",
     "Subject",
+    "TagVerdict",
     "Thread",
     "TouchedFunction",
     "TraceStep",
@@ -520,6 +528,126 @@ class CommentReview:
     """(revision label, ``present`` | ``fixed`` | ``n/a``) for every revision from the anchored one on."""
 
 
+# --------------------------------------------------------------------------- Fixes: tags
+
+
+class FixOrigin(enum.Enum):
+    """Where a problem comes from, relative to the commit a ``Fixes:`` tag names."""
+
+    INTRODUCED = "introduced"
+    """Absent just before the named commit, present at it: the tag's claim holds."""
+    OLDER = "older"
+    """Present just before the named commit already: the tag points too late."""
+    NOT_REPRODUCED = "not-reproduced"
+    """Absent at the named commit: the claim is not reproduced."""
+    NOT_ANALYSED = "not-analysed"
+    """A version could not be simulated (the reason says why)."""
+
+
+class TagVerdict(enum.Enum):
+    VERIFIED = "verified"
+    """The named commit introduced a problem the revision fixes."""
+    TOO_LATE = "too-late"
+    """The problems the revision fixes are older than the named commit."""
+    NOT_REPRODUCED = "not-reproduced"
+    """No problem the revision fixes is present at the named commit."""
+    NOT_CHECKED = "not-checked"
+    """The named commit or its functions could not be found, or nothing was simulated."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRef:
+    """A commit as a Fixes: line names it."""
+
+    sha: str
+    title: str
+
+    @property
+    def fixes_line(self) -> str:
+        return f'Fixes: {self.sha[:12]} ("{self.title}")'
+
+
+@dataclass(frozen=True, slots=True)
+class NamedCommit:
+    """The commit a tag names, as found."""
+
+    commit: CommitRef
+    """Full hex when found in the tree; the tag's own hex when found on lore."""
+    found: str
+    """``tree-id`` | ``tree-title`` | ``lore`` | ``tree-tag`` (a release, for a stable hint)."""
+    where: str
+    """The tree path, or the Message-ID of the posting on lore."""
+    before: str
+    """What "just before" is: the parent's hex, or ``the posting's pre-image``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FixesProblem:
+    """One problem (scenario x property) a revision fixes or leaves in place, placed in history."""
+
+    scenario: str
+    property: str
+    """As :attr:`Violation.property`."""
+    kind: str
+    """What tells two problems of one property apart (a bad page's reason, a stale read's
+    field); empty otherwise."""
+    configs: tuple[SimConfig, ...]
+    fixed: bool
+    """True: the revision fixes it; False: the revision leaves it in place."""
+    origin: FixOrigin
+    why: str
+    """The evidence in a line: where it was present and absent."""
+    since: CommitRef | None = None
+    """For OLDER, when the history allows: the commit that introduced it (absent at its parent)."""
+    earliest: CommitRef | None = None
+    """For OLDER, when the walk ran out before it was absent: the earliest version tried."""
+    evidence: Violation | None = None
+    """The counterexample at the named commit (or just before it, for OLDER)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FixesTagCheck:
+    """One ``Fixes:`` tag of a revision, checked by simulating before, at and after the commit."""
+
+    tag: str
+    """The trailer's value as written."""
+    named: CommitRef
+    """Hex and title as the tag gives them."""
+    verdict: TagVerdict
+    commit: NamedCommit | None = None
+    problems: tuple[FixesProblem, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FixesSuggestion:
+    """A ``Fixes:`` line offered for a revision without one, found by bisecting the history."""
+
+    commit: CommitRef
+    problems: tuple[FixesProblem, ...]
+    """The fixed problems that commit introduced (absent at its parent, present at it)."""
+    simulations: int
+    """Versions of the functions the bisection simulated (or found simulated already, for an
+    earlier revision of the review)."""
+    commits: int
+    """Commits of the functions' history walked."""
+
+
+@dataclass(frozen=True, slots=True)
+class FixesReview:
+    tags: tuple[FixesTagCheck, ...] = ()
+    suggestions: tuple[FixesSuggestion, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Why there is nothing to show (no tree history, simulator off, ...)."""
+    stable: tuple[FixesTagCheck, ...] = ()
+    """``Cc: stable ... # X.Y+`` hints, checked the same way against release tag vX.Y (found
+    ``tree-tag``) and the release before it: verified when vX.Y is the first release with the
+    problem, too late when the release before has it too, not reproduced when vX.Y lacks it."""
+
+
+# --------------------------------------------------------------------------- review
+
+
 @dataclass(frozen=True, slots=True)
 class RevisionReview:
     revision: Revision
@@ -531,6 +659,8 @@ class RevisionReview:
     """What was not analysed and why (no scenario exercises the touched functions, ...)."""
     checks: tuple[str, ...] = ()
     """Ids of the checks that ran on the revision (a clean verdict says what was looked at)."""
+    fixes: FixesReview | None = None
+    """Its ``Fixes:`` tags checked by simulating history, or a tag offered; None: not looked at."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from ._input import classify_input
 from ._retrieve import RawThread, fetch_thread
 from ._versions import fetch_other_version, find_other_versions, version_hints
 from .check_api import CheckResult, LoadedCheck, check_revision, load_checks
+from .fixes import FixesStage, LoreAccess
 from .model import (
     Address,
     AppliedRevision,
@@ -94,7 +95,10 @@ def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = S
             # its own), so positions are worked out across versions: a NAK on v2 withdraws the
             # same person's ack on v1.
             thread = build_thread(merged, source=raw.source, root_hint=thread.root)
-    review = build_review(thread, cfg, tree=request.tree, progress=progress)
+    # A Fixes: tag naming a commit the tree lacks is looked up where the thread came from.
+    lore = LoreAccess(raw.server or None, request.offline, request.refresh,
+                      request.git_overrides) if source.kind.is_remote else None
+    review = build_review(thread, cfg, tree=request.tree, progress=progress, lore=lore)
     return replace(review, other_versions=others, notes=tuple(notes) + review.notes)
 
 
@@ -117,8 +121,9 @@ def _other_versions(thread: Thread, raw: RawThread, cfg: Config, request: Review
 
 
 def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: Path | None,
-                 progress: Progress | None = None) -> Review:
-    """Review a thread (or raw messages) against ``tree`` (None: a synthetic base)."""
+                 progress: Progress | None = None, lore: LoreAccess | None = None) -> Review:
+    """Review a thread (or raw messages) against ``tree`` (None: a synthetic base); ``lore``: where
+    a named commit the tree lacks may be looked up (None: the tree only)."""
     progress = progress or SILENT
     thread = thread_or_raw if isinstance(thread_or_raw, Thread) else build_thread(thread_or_raw)
     revisions = find_revisions(thread)
@@ -128,11 +133,11 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
     # A synthetic base lives in a private repository for this run only: nothing is left behind
     # and two reviews of one thread never share it.
     with tempfile.TemporaryDirectory(prefix="reviewer-synthetic-") as scratch:
-        return _review_revisions(thread, revisions, cfg, tree, Path(scratch), progress)
+        return _review_revisions(thread, revisions, cfg, tree, Path(scratch), progress, lore)
 
 
 def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
-                      scratch: Path, progress: Progress) -> Review:
+                      scratch: Path, progress: Progress, lore: LoreAccess | None = None) -> Review:
     notes: list[str] = []
     progress.stage("apply", total=len(revisions))
     applied = apply_all(revisions, tree, thread_key=thread_key(thread), branch=cfg.tree.branch,
@@ -149,16 +154,20 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
 
     checks = load_checks(cfg.checks)
     sim_cache = SimCache()
+    fixes = FixesStage(cfg, tree=tree, scratch=scratch / "fixes", sim_cache=sim_cache, lore=lore,
+                       note=progress.note)
     progress.stage("analyse", total=len(revisions))
     reviews: list[RevisionReview] = []
     bases: dict[str, _Base] = {}
     for revision, result in zip(revisions, applied, strict=True):
         sim, base_sim = _simulate(revision, result, cfg, sim_cache)
         checked = _check(revision, result, checks)
-        reviews.append(RevisionReview(revision, result, sim, checked.revision,
-                                      revision_positions(thread, revision, revisions),
-                                      _simulation_notes(result, sim, cfg),
-                                      checks=tuple(c.id for c in checks if c.run is not None)))
+        review = RevisionReview(revision, result, sim, checked.revision,
+                                revision_positions(thread, revision, revisions),
+                                _simulation_notes(result, sim, cfg),
+                                checks=tuple(c.id for c in checks if c.run is not None))
+        # After simulation: the Fixes: tags are checked against the same verdicts and cache.
+        reviews.append(replace(review, fixes=fixes.review(review, base_id=_base_id(result))))
         if result.applied:
             base = bases.setdefault(result.base, _Base(result))
             base.of.append(revision.label)

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from ..fixes import fixes_summary
 from ..model import (
     Comment,
     CommentLink,
@@ -213,6 +214,8 @@ def summary_lines(review: Review) -> list[str]:
             skipped = sum(1 for v in rr.sim_verdicts if v.outcome == "not-analysed")
             if skipped:
                 parts.append(f"{skipped} simulations not analysed")
+        if fixes_summary(rr.fixes):
+            parts.append(fixes_summary(rr.fixes))
         standing = [p for p in rr.positions if p.standing]
         if standing:
             parts.append("; ".join(f"{p.stance.value} {p.person.display}" for p in standing))

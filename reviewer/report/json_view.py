@@ -15,6 +15,10 @@ from ..model import (
     Comment,
     CommentLink,
     CommentReview,
+    CommitRef,
+    FixesProblem,
+    FixesReview,
+    FixesTagCheck,
     OtherVersion,
     Position,
     Review,
@@ -133,6 +137,57 @@ def _apply(a: AppliedRevision | None) -> dict[str, Any] | None:
     }
 
 
+def _commit(c: CommitRef | None) -> dict[str, Any] | None:
+    return None if c is None else {"sha": c.sha, "title": c.title}
+
+
+def _fixes_problem(p: FixesProblem) -> dict[str, Any]:
+    return {
+        "scenario": p.scenario,
+        "property": p.property,
+        "kind": p.kind,
+        "configs": [_config(c) for c in p.configs],
+        "fixed": p.fixed,
+        "origin": p.origin.value,
+        "why": p.why,
+        "since": _commit(p.since),
+        "earliest": _commit(p.earliest),
+        "evidence": None if p.evidence is None else _violation(p.evidence),
+    }
+
+
+def _fixes_tag(t: FixesTagCheck) -> dict[str, Any]:
+    named = t.commit
+    return {
+        "tag": t.tag,
+        "sha": t.named.sha,
+        "title": t.named.title,
+        "verdict": t.verdict.value,
+        "commit": None if named is None else {
+            "sha": named.commit.sha, "title": named.commit.title, "found": named.found,
+            "where": named.where, "before": named.before,
+        },
+        "problems": [_fixes_problem(p) for p in t.problems],
+        "notes": list(t.notes),
+    }
+
+
+def _fixes(f: FixesReview | None) -> dict[str, Any] | None:
+    if f is None:
+        return None
+    return {
+        "tags": [_fixes_tag(t) for t in f.tags],
+        "suggestions": [
+            {"sha": s.commit.sha, "title": s.commit.title, "line": s.commit.fixes_line,
+             "problems": [_fixes_problem(p) for p in s.problems], "simulations": s.simulations,
+             "commits": s.commits}
+            for s in f.suggestions
+        ],
+        "notes": list(f.notes),
+        "stable": [_fixes_tag(t) for t in f.stable],
+    }
+
+
 def _revision(rr: RevisionReview) -> dict[str, Any]:
     r = rr.revision
     applied = rr.applied.applied if rr.applied is not None else r.kind is RevisionKind.BASE
@@ -153,6 +208,7 @@ def _revision(rr: RevisionReview) -> dict[str, Any]:
         "verdicts": [_sim_verdict(v) for v in rr.sim_verdicts] + [finding_to_json(f) for f in rr.findings],
         "positions": [_position(p) for p in rr.positions],
         "notes": list(rr.notes),
+        "fixes": _fixes(rr.fixes),
     }
 
 

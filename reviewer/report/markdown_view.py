@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..fixes import describe_fixes
 from ..model import CommentReview, Review, RevisionKind, RevisionReview, Stance, Status
 from ._common import (
     comment_head,
@@ -65,6 +66,10 @@ def _revision(review: Review, rr: RevisionReview) -> list[str]:
             out.append(f"- **{g.property}** {g.status.value} in {_md(g.scenario)} [{configs_text(g.configs)}]: {_md(g.example.detail)}")
             if g.example.trace and g.status is Status.INTRODUCED:
                 out += ["", "```", trace_text(g.example), "```", ""]
+    if rr.fixes is not None:
+        out += ["Fixes: tags against history:", ""]
+        out += [f"  - {_md(line.strip())}" if line.startswith("  ") else f"- {_md(line)}"
+                for line in describe_fixes(rr.fixes)] + [""]
     if rr.notes:
         out += [f"- note: {_md(n)}" for n in rr.notes] + [""]
     if rr.findings:

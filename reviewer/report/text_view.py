@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
+from ..fixes import describe_fixes
 from ..model import (
     CommentReview,
     Position,
@@ -87,6 +88,10 @@ def _render_revision(console: Console, review: Review, rr: RevisionReview) -> No
         for p in rr.positions:
             console.print(_position_line(p))
     _render_sim(console, rr)
+    if rr.fixes is not None:
+        console.print("  Fixes: tags against history:")
+        for line in describe_fixes(rr.fixes):
+            console.print(Text(f"    {line}"))
     for note in rr.notes:
         console.print(Text(f"  {note}", style="yellow"))
     if rr.findings:
