@@ -111,6 +111,27 @@ def test_v2_tag_verified_in_a_rebased_tree_found_by_title(history_tree: tuple[Pa
     assert beside["Reported-by: Hugh Dickins <hughd@google.com>"] == []
 
 
+def test_draft_reply_quotes_the_tag_with_its_verdict(history_tree: tuple[Path, list[str]]) -> None:
+    """The draft answering v2 quotes its Fixes: line, then what the history showed of it."""
+    from reviewer.drafts import compose_reply
+    from reviewer.model import Address
+
+    tree, _commits = history_tree
+    review = build_review(seed_thread(), Config(), tree=tree)
+    carrier = revision(review, V2).revision.message_id
+    body = compose_reply(review, sender=Address("A Reviewer", "reviewer@example.org"),
+                         reply_to=carrier).get_content()
+    lines = body.split("\n")
+    # the last quote of the tag: the first is v2's own, in the block on its problems
+    at = max(i for i, line in enumerate(lines) if line == "> Fixes: e320d3012d25 " + NAMED_TITLE)
+    verdict = " ".join(lines[at + 2 : at + 4])
+    assert verdict.startswith("Fixes: e320d3012d25 mm/page_alloc.c") and "verified" in verdict
+    block = "\n".join(lines[at : lines.index("", at + 2)])
+    assert "fixes double-free" in block and "introduced by the named commit" in block
+    assert "leaves charge-leak" in " ".join(block.split()) and "older than the named commit" in block
+    assert all(len(line) <= 72 for line in lines if not line.startswith(">"))
+
+
 def test_tag_found_by_id(tmp_path: Path) -> None:
     commits = build_history(tmp_path / "linux", seed_thread(), HISTORY)
     own = commits[2][:12].encode()

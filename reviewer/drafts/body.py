@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..fixes import describe_suggestions, describe_tag
 from ..model import (
     Address,
     Finding,
@@ -24,6 +25,7 @@ from ..model import (
     Severity,
     SimConfig,
     Status,
+    TagVerdict,
     Violation,
 )
 from ..report._common import (
@@ -77,6 +79,7 @@ def compose_body(review: Review, about: RevisionReview | None, *, sender: Addres
         labels = ", ".join(rr.revision.label for rr in gone)
         blocks.append(_fill(f"What {labels} introduced is gone in {about.revision.label}.", width))
     if about is not None and _applied(about):
+        blocks += _fixes(about, width)
         blocks += _pre_existing(about, width)
     blocks += _addressed(review, upto, about, sender, width)
     if trailer is not None:
@@ -146,6 +149,24 @@ def _verdict_on(rr: RevisionReview, width: int) -> list[list[str]]:
         notes = "; ".join(n.removeprefix("simulator: ") for n in rr.notes) or "no scenario ran"
         how = f"not simulated: {notes}; {checks}"
     return [_fill(f"No problem found in {label} ({how}).", width)]
+
+
+def _fixes(rr: RevisionReview, width: int) -> list[list[str]]:
+    """Each ``Fixes:`` tag (and ``Cc: stable`` hint) quoted, with what simulating the history
+    found of its claim; a tag offered when the revision has none."""
+    if rr.fixes is None:
+        return []
+    # A tag the history could not be asked about (no history, no posting) is not worth a line.
+    checked = {" ".join(c.tag.split()) for c in (*rr.fixes.tags, *rr.fixes.stable)
+               if c.verdict is not TagVerdict.NOT_CHECKED}
+    blocks: list[list[str]] = []
+    for trailer in rr.revision.trailers:
+        lines = describe_tag(rr.fixes, trailer.value) if " ".join(trailer.value.split()) in checked else []
+        if lines:
+            blocks.append([f"> {trailer.name}: {trailer.value}", ""] + _fill_lines(lines, width))
+    if not rr.fixes.tags and rr.fixes.suggestions:
+        blocks.append(_fill_lines(describe_suggestions(rr.fixes), width))
+    return blocks
 
 
 def _pre_existing(rr: RevisionReview, width: int) -> list[list[str]]:
@@ -269,6 +290,17 @@ def _cpus(v: Violation) -> int:
 def _words(name: str) -> str:
     base, _, rest = name.partition(" ")
     return " ".join(filter(None, (PROPERTY_NAMES.get(base, base), rest)))
+
+
+def _fill_lines(lines: Iterable[str], width: int) -> list[str]:
+    """Lines whose leading spaces say they belong to the line above, wrapped keeping that indent."""
+    out: list[str] = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        out += textwrap.wrap(line.strip(), width, initial_indent=indent,
+                             subsequent_indent=indent + "  ", break_long_words=False,
+                             break_on_hyphens=False) or [""]
+    return out
 
 
 def _fill(text: str, width: int, *, bullet: bool = False) -> list[str]:

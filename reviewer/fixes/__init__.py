@@ -13,7 +13,7 @@ draft reply), :func:`fixes_summary` a few words for a summary line.
 
 from __future__ import annotations
 
-from ._describe import describe_fixes, describe_tag, fixes_summary
+from ._describe import describe_fixes, describe_suggestions, describe_tag, fixes_summary
 from ._lore import LoreAccess
 from ._stage import HISTORY_LIMIT, FixesStage
 from ._tags import FixesTag, StableHint, fixes_tags, stable_hints
@@ -25,6 +25,7 @@ __all__ = [
     "LoreAccess",
     "StableHint",
     "describe_fixes",
+    "describe_suggestions",
     "describe_tag",
     "fixes_summary",
     "fixes_tags",

@@ -15,7 +15,7 @@ from ..model import (
     TagVerdict,
 )
 
-__all__ = ["describe_fixes", "describe_tag", "fixes_summary"]
+__all__ = ["describe_fixes", "describe_suggestions", "describe_tag", "fixes_summary"]
 
 _VERDICT = {
     TagVerdict.VERIFIED: "verified: the named commit introduced what the revision fixes",
@@ -103,14 +103,21 @@ def describe_fixes(result: FixesReview) -> list[str]:
     lines: list[str] = []
     for check in result.tags:
         lines += _tag(check)
+    lines += describe_suggestions(result)
+    for check in result.stable:
+        lines += _tag(check, stable=True)
+    lines += [f"Fixes: {n}" for n in result.notes]
+    return lines
+
+
+def describe_suggestions(result: FixesReview) -> list[str]:
+    """The ``Fixes:`` lines offered (found by bisecting the history), each with what it introduced."""
+    lines: list[str] = []
     for s in result.suggestions:
         lines.append(f"suggested: {s.commit.fixes_line}")
         lines += [f"  it introduced {_where(p)} ({p.why})" for p in s.problems]
         versions = f"{s.simulations} version{'s' if s.simulations != 1 else ''}"
         lines.append(f"  bisected: {versions} simulated over {s.commits} commits of the functions' history")
-    for check in result.stable:
-        lines += _tag(check, stable=True)
-    lines += [f"Fixes: {n}" for n in result.notes]
     return lines
 
 

@@ -320,6 +320,11 @@ class FixesStage:
         walk = self._walk(base, start)
         if walk is None:
             return (), (f"{what}: git log -L found no history of the functions",)
+        if len(walk.commits) < 2:
+            # One version and no parent (a tree imported as one commit): nothing was ever absent,
+            # so naming that commit would be a guess, not a finding.
+            return (), (f"{what}: the functions' history in the tree is the one commit "
+                        f"{walk.commits[0].sha[:12]}, nothing to bisect",)
         asked = set(prober.asked)
         origins: dict[Target, Origin] = {t: find_origin(walk, t.problem, prober.seen) for t in fixed}
         by_commit: dict[CommitRef, list[Placed]] = {}
