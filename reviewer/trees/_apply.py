@@ -129,9 +129,11 @@ def _apply_once(
 
 
 def apply_to_base(
-    git: Git, base: str, files: Sequence[FileDiff], patch_text: str, *, three_way: bool
+    git: Git, base: str, files: Sequence[FileDiff], patch_text: str, *, three_way: bool,
+    reverse: bool = False,
 ) -> TreeApplied | ApplyError:
-    """Apply ``patch_text`` (the repaired diff of ``files``) to commit ``base``."""
+    """Apply ``patch_text`` (the repaired diff of ``files``) to commit ``base``; with
+    ``reverse``, take it out of ``base`` (``git apply -R``: is the revision already there?)."""
     paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
     unsafe = next((p for p in paths if not _safe_path(p)), None)
     if unsafe is not None:
@@ -142,7 +144,8 @@ def apply_to_base(
         patch.write_text(patch_text, encoding="utf-8", errors="surrogateescape")
         index_path = Path(tmp) / "index"
         last: tuple[str, tuple[str, ...]] = ("", ())
-        for options in option_sets(three_way):
+        for options in option_sets(three_way and not reverse):
+            options = ("-R", *options) if reverse else options
             ok, stderr, after = _apply_once(git, index_path, base_entries, patch, options)
             if ok:
                 changes: dict[str, Entry | None] = {p: after.get(p) for p in paths}

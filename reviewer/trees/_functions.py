@@ -69,58 +69,53 @@ def _first_error_line(node: tree_sitter.Node) -> int | None:
     return None
 
 
-def _strip_code(line: str, in_comment: bool) -> tuple[str, bool]:
-    """The line without comments and string/char literals (braces inside them do not count)."""
-    out: list[str] = []
-    i = 0
-    while i < len(line):
-        if in_comment:
-            end = line.find("*/", i)
-            if end < 0:
-                return "".join(out), True
-            i, in_comment = end + 2, False
-            continue
-        two = line[i : i + 2]
-        if two == "/*":
-            in_comment, i = True, i + 2
-        elif two == "//":
-            break
-        elif line[i] in "\"'":
-            quote, i = line[i], i + 1
-            while i < len(line) and line[i] != quote:
-                i += 2 if line[i] == "\\" else 1
-            i += 1
+# Braces, and what hides braces from the compiler: comments, string and character literals
+# (a literal left open ends with its line, as the old per-line scan had it).
+_BRACE_TOKENS = re.compile(
+    r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*(?:\"|$)|'(?:\\.|[^'\\\n])*(?:'|$)|[{}\n]",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+def _brace_closes(lines: list[str]) -> dict[int, int]:
+    """For each 1-based line holding a ``{``, the line of the brace that closes its first one.
+
+    One regular-expression pass over the file: a kernel file has thousands of lines and a
+    function whose tree-sitter node has errors is checked against this index, not rescanned.
+    """
+    closes: dict[int, int] = {}
+    stack: list[tuple[int, bool]] = []
+    line, opened_here = 1, False
+    for m in _BRACE_TOKENS.finditer("\n".join(lines)):
+        token = m.group()
+        if token == "{":
+            stack.append((line, not opened_here))
+            opened_here = True
+        elif token == "}":
+            if stack:
+                at, first = stack.pop()
+                if first:
+                    closes[at] = line
         else:
-            out.append(line[i])
-            i += 1
-    return "".join(out), in_comment
-
-
-def _matching_close(lines: list[str], open_line: int) -> int | None:
-    """1-based line of the brace that closes the first ``{`` on 1-based ``open_line``."""
-    depth = 0
-    in_comment = False
-    for n in range(open_line, len(lines) + 1):
-        code, in_comment = _strip_code(lines[n - 1], in_comment)
-        for ch in code:
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return n
-    return None
+            newlines = token.count("\n")
+            if newlines:
+                line, opened_here = line + newlines, False
+    return closes
 
 
 def _brace_scan(lines: list[str], line: int, path: str) -> FunctionSpan | None:
     """The kernel-style function around 1-based ``line``: ``{`` at column 0 to its ``}``."""
+    closes: dict[int, int] | None = None
     for open_line in range(min(line, len(lines)), 0, -1):
         text = lines[open_line - 1]
         if not text.startswith("{") and not (
             _SIGNATURE_START.match(text) and text.rstrip().endswith("{") and "(" in text
         ):
             continue
-        close = _matching_close(lines, open_line)
+        close = closes.get(open_line) if closes is not None else None
+        if closes is None:
+            closes = _brace_closes(lines)
+            close = closes.get(open_line)
         if close is None or close < line:
             return None
         start = open_line if not text.startswith("{") else open_line - 1
@@ -139,6 +134,7 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
     """Every function definition tree-sitter finds, extents checked where it reported errors."""
     lines = source.split("\n")
     tree = parse_c(source)
+    closes: dict[int, int] | None = None  # worked out when a definition has errors
     out: list[FunctionSpan] = []
     stack = [tree.root_node]
     while stack:
@@ -153,8 +149,8 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
             if error_line is not None:
                 body = node.child_by_field_name("body")
                 open_line = body.start_point[0] + 1 if body is not None else start
-                close = _matching_close(lines, open_line)
-                end = close or end
+                closes = _brace_closes(lines) if closes is None else closes
+                end = closes.get(open_line) or end
                 problems = (
                     f"{path}:{error_line}: tree-sitter could not parse this line of {name}; extent from brace matching",
                 )

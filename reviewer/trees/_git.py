@@ -1,15 +1,19 @@
 """Git plumbing on a repository, never its work tree, index, HEAD or branches.
 
+This is the one place the tree stage and the checks run git (hardening lands here).
 GitPython opens and validates the repository; the plumbing commands run through one
 ``subprocess`` call each, with an explicit environment: ``GIT_INDEX_FILE`` points at a private
 temporary index whenever a command needs an index, so the user's index file is never opened
-for writing.
+for writing. Blobs are read through one long-lived ``git cat-file --batch`` per :class:`Git`
+(and the copies :meth:`Git.with_env` makes of it), not a process per blob.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +22,7 @@ import git
 
 from .._errors import TreeError
 
-__all__ = ["EMPTY_TREE", "Git", "GitResult", "open_repo", "ref_component"]
+__all__ = ["EMPTY_TREE", "Git", "GitResult", "git_env", "open_repo", "ref_component"]
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -42,23 +46,97 @@ class GitResult:
     stderr: str
 
 
+def git_env(extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 (read only)
+    """The environment every git command of ours runs with."""
+    # Inherited repository variables (a git hook's GIT_INDEX_FILE, say) must not redirect us.
+    env = {k: v for k, v in os.environ.items() if k not in _INHERITED_REPO_VARS}
+    env.update(_SAFE_ENV)
+    env.update(extra)
+    return env
+
+
+class _CatFile:
+    """One ``git cat-file --batch`` process, started on first use, shared by threads."""
+
+    def __init__(self, git_dir: Path) -> None:
+        self._git_dir = git_dir
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def read(self, spec: str) -> bytes | None:
+        if "\n" in spec:
+            return None
+        with self._lock:
+            proc = self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(spec.encode(errors="surrogateescape") + b"\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if not line:
+                self._stop()
+                raise TreeError(f"{self._git_dir}: git cat-file --batch stopped")
+            if line.endswith((b" missing\n", b" ambiguous\n")):
+                return None
+            _oid, kind, size = line.split()
+            data = proc.stdout.read(int(size) + 1)[: int(size)]
+            return data if kind == b"blob" else None
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            try:
+                self._proc = subprocess.Popen(
+                    ["git", f"--git-dir={self._git_dir}", "cat-file", "--batch"],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                    env=git_env(),
+                )
+            except OSError as exc:
+                raise TreeError(f"{self._git_dir}: cannot run git: {exc.strerror}") from exc
+            weakref.finalize(self, _CatFile._reap, self._proc)
+        return self._proc
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            _CatFile._reap(self._proc)
+            self._proc = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    @staticmethod
+    def _reap(proc: subprocess.Popen[bytes]) -> None:
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        proc.wait()
+
+
 @dataclass(frozen=True, slots=True)
 class Git:
     """Runs git against one repository's object store and refs."""
 
     git_dir: Path
     env: Mapping[str, str] = field(default_factory=dict)
+    _objects: _CatFile | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._objects is None:
+            object.__setattr__(self, "_objects", _CatFile(self.git_dir))
 
     def with_env(self, **extra: str) -> Git:
-        return Git(self.git_dir, {**self.env, **extra})
+        """The same repository (and blob reader) with more environment for the commands."""
+        return Git(self.git_dir, {**self.env, **extra}, self._objects)
+
+    def close(self) -> None:
+        """Stop the blob reader (it starts again when needed)."""
+        if self._objects is not None:
+            self._objects.close()
 
     def run(
         self, args: Sequence[str], *, input: bytes | None = None, check: bool = True
     ) -> GitResult:
-        # Inherited repository variables (a git hook's GIT_INDEX_FILE, say) must not redirect us.
-        env = {k: v for k, v in os.environ.items() if k not in _INHERITED_REPO_VARS}
-        env.update(_SAFE_ENV)
-        env.update(self.env)
+        env = git_env(self.env)
         cmd = ["git", f"--git-dir={self.git_dir}", *args]
         try:
             proc = subprocess.run(cmd, input=input, capture_output=True, env=env, check=False)
@@ -78,8 +156,8 @@ class Git:
 
     def blob(self, spec: str) -> bytes | None:
         """The bytes of ``<commit>:<path>`` (or a blob id); None when it does not exist."""
-        result = self.run(["cat-file", "blob", spec], check=False)
-        return result.stdout if result.returncode == 0 else None
+        assert self._objects is not None
+        return self._objects.read(spec)
 
 
 def open_repo(path: Path) -> Git:

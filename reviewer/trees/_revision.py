@@ -20,6 +20,7 @@ from ..revisions import file_diffs, patch_text, range_diff_summary
 from ._apply import apply_to_base
 from ._base import find_base
 from ._git import Git, open_repo, ref_component
+from ._intree import find_in_history, reverse_base_commit
 from ._synthetic import KnownLines, build_synthetic_base
 from ._touched import touched_functions
 
@@ -100,10 +101,17 @@ def _apply_and_record(
 
 
 def apply_revision(
-    revision: Revision, repo_path: Path, *, thread_key: str, branch: str = "HEAD"
+    revision: Revision,
+    repo_path: Path,
+    *,
+    thread_key: str,
+    branch: str = "HEAD",
+    git: Git | None = None,
 ) -> AppliedRevision:
-    """Apply onto the base found in ``repo_path``; a failure is reported in ``error``."""
-    git = open_repo(repo_path)
+    """Apply onto the base found in ``repo_path`` (``git``: its runner, when the caller has one);
+    a revision the branch already has is applied to the branch with it reverse-applied; a
+    failure is reported in ``error``."""
+    git = git or open_repo(repo_path)
     base = find_base(git, revision.base_hints, branch)
     start = AppliedRevision(
         revision_id=revision.id,
@@ -112,7 +120,39 @@ def apply_revision(
         base_how=base.how,
         repo_path=str(repo_path),
     )
-    return _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
+    forwards = _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
+    if forwards.applied:
+        return forwards
+    return _already_in_tree(git, revision, forwards, thread_key, branch) or forwards
+
+
+def _already_in_tree(
+    git: Git, revision: Revision, failed: AppliedRevision, thread_key: str, branch: str
+) -> AppliedRevision | None:
+    """The revision applied on the branch without it, when it applies to the branch in reverse."""
+    head = git.out("rev-parse", "--verify", f"{branch}^{{commit}}")
+    files = file_diffs(revision)
+    patch = patch_text(revision)
+    taken_out = apply_to_base(git, head, files, patch, three_way=False, reverse=True)
+    if isinstance(taken_out, ApplyError):
+        return None
+    base = reverse_base_commit(git, taken_out.tree, head, revision.title)
+    commit = _commit(git, revision, git.out("rev-parse", f"{head}^{{tree}}"), base)
+    ref = revision_ref(thread_key, revision.id)
+    git.run(["update-ref", ref, commit])
+    return replace(
+        failed,
+        applied=True,
+        base=base,
+        base_how=f"branch {branch} with the revision reverse-applied",
+        commit=commit,
+        ref=ref,
+        offsets=taken_out.offsets,
+        functions=touched_functions(git, base, commit, files, taken_out.offsets),
+        apply_options=taken_out.options,
+        error=None,
+        already_in=find_in_history(git, head, revision, files, patch),
+    )
 
 
 def scratch_repo(path: Path) -> Path:
@@ -192,32 +232,46 @@ def apply_all(
     thread_key: str,
     branch: str = "HEAD",
     scratch: Path | None = None,
+    synthetic_fallback: bool = False,
+    git: Git | None = None,
 ) -> tuple[AppliedRevision, ...]:
     """Apply every revision; one that fails does not stop the others.
 
-    With no tree, or when the tree does not hold the blobs a revision names and it does not
-    apply to the branch, the revision is applied to a synthetic base in ``scratch`` (default: a
-    per-thread bare repository under the system temporary directory).
+    With no tree, revisions are applied to a synthetic base in ``scratch`` (default: a
+    per-thread bare repository under the system temporary directory). With a tree (``git``: its
+    runner, when the caller has one), a revision that applies to it neither forwards nor in
+    reverse is reported with the hunk that failed, or, with ``synthetic_fallback``, applied to a
+    synthetic base with ``fallback`` saying why.
     """
     scratch_path = scratch or Path(tempfile.gettempdir()) / "reviewer-synthetic" / ref_component(
         thread_key
     )
+    if repo_path is not None and git is None:
+        git = open_repo(repo_path)
     results: list[AppliedRevision] = []
     for revision in revisions:
         result: AppliedRevision | None = None
         if repo_path is not None:
             try:
-                result = apply_revision(revision, repo_path, thread_key=thread_key, branch=branch)
+                result = apply_revision(
+                    revision, repo_path, thread_key=thread_key, branch=branch, git=git
+                )
             except TreeError as exc:
                 result = _failed(revision, exc, f"branch {branch}")
-            names_missing_blobs = bool(revision.base_hints.blobs) and result.base_how.startswith(
-                "branch"
-            )
-            if result.applied or not names_missing_blobs:
+            if result.applied or not synthetic_fallback:
                 results.append(result)
                 continue
         try:
-            results.append(apply_synthetic(revision, scratch_path, thread_key=thread_key))
+            synthetic = apply_synthetic(revision, scratch_path, thread_key=thread_key)
         except TreeError as exc:
             results.append(result or _failed(revision, exc, "synthetic"))
+            continue
+        if result is not None:
+            why = f"{result.error}" if result.error else "it does not apply"
+            synthetic = replace(
+                synthetic,
+                fallback=f"{repo_path}: {why}, and not in reverse either; "
+                "[tree] synthetic_fallback asks for a base built from the hunks",
+            )
+        results.append(synthetic)
     return _with_range_diffs(revisions, results)
