@@ -57,19 +57,23 @@ def _safe_path(path: str) -> bool:
     return not path.startswith("/") and all(p not in ("", ".", "..", ".git") for p in parts)
 
 
-def _offsets(stderr: str, files: Sequence[FileDiff]) -> tuple[HunkOffset, ...]:
-    """Every hunk's offset: git reports only the hunks that moved; the rest moved 0 lines."""
-    reported: dict[tuple[str, int], int] = {}
+def _offsets(stderr: str, files: Sequence[FileDiff], reverse: bool = False) -> tuple[HunkOffset, ...]:
+    """Every hunk's offset: git reports only the hunks that moved; the rest moved 0 lines.
+
+    Reverse-applied, git numbers the reversed hunk by the revision's pre-image start and prints
+    the offset with its sign flipped: the offset is taken from the line it succeeded at."""
+    reported: dict[tuple[str, int], tuple[int, int]] = {}
     current = ""
     for line in stderr.splitlines():
         if m := _CHECKING.match(line):
             current = m.group(1)
         elif (m := _HUNK_OK.match(line)) and m.group(3) is not None:
-            reported[(current, int(m.group(1)))] = int(m.group(3))
+            reported[(current, int(m.group(1)))] = (int(m.group(2)), int(m.group(3)))
     out = []
     for f in files:
-        for n, _ in enumerate(f.hunks, 1):
-            out.append(HunkOffset(f.path, n, reported.get((f.path, n), 0)))
+        for n, hunk in enumerate(f.hunks, 1):
+            at, offset = reported.get((f.path, n), (0, 0))
+            out.append(HunkOffset(f.path, n, at - hunk.old_start if reverse and at else offset))
     return tuple(out)
 
 
@@ -151,7 +155,7 @@ def apply_to_base(
                 changes: dict[str, Entry | None] = {p: after.get(p) for p in paths}
                 changes.update({p: e for p, e in after.items() if p not in changes})
                 tree = graft(git, f"{base}^{{tree}}", changes)
-                return TreeApplied(tree, _offsets(stderr, files), options, changes)
+                return TreeApplied(tree, _offsets(stderr, files, reverse), options, changes)
             last = (stderr, options)
     return _explain(git, base, files, _error(last[0], files, last[1]))
 
