@@ -121,7 +121,9 @@ def _run(base: TreeView, patch: str, strict: bool) -> dict[str, str] | None:
                                 env=base.program_env(Path(tmp)), check=False)
     if result.returncode not in (0, 1):
         raise CheckError(f"checkpatch.pl exited {result.returncode}: {result.stderr.strip()[:200]}")
-    return {"stdout": result.stdout, "mode": "tree" if with_tree else "no-tree"}
+    how = "run from the tree's root" if with_tree else "run with --no-tree (not a whole kernel tree)"
+    flags = " ".join(a for a in args[2:-1] if a.startswith("--"))
+    return {"stdout": result.stdout, "how": f"scripts/checkpatch.pl {flags}, {how}"}
 
 
 def _kernel_version(makefile: bytes | None) -> tuple[int, ...] | None:
@@ -145,7 +147,8 @@ def _history_gap(base: TreeView) -> str | None:
     return None
 
 
-def _parse(ctx: RevisionContext, base: TreeView, output: str, message_first: int) -> Iterator[Finding]:
+def _parse(ctx: RevisionContext, base: TreeView, output: str, how: str,
+           message_first: int) -> Iterator[Finding]:
     lines = output.split("\n")
     message_lines = ctx.commit_message.rstrip("\n").count("\n") + 1
     for i, line in enumerate(lines):
@@ -183,7 +186,7 @@ def _parse(ctx: RevisionContext, base: TreeView, output: str, message_first: int
             line=at,
             key=key,
             message=f"checkpatch {level}{':' + kind if kind else ''}: {message}",
-            evidence=tuple(quoted[:3]),
+            evidence=(*quoted[:3], how),
             symbols=(kind,) if kind else (),
             severity=severity,
         )
@@ -201,4 +204,4 @@ def check(ctx: RevisionContext) -> Iterable[Finding]:
     ran = base.remember(("checkpatch", "--strict" if strict else "", digest),
                         lambda: _run(base, patch, strict))
     if ran is not None:
-        yield from _parse(ctx, base, ran["stdout"], message_first)
+        yield from _parse(ctx, base, ran["stdout"], ran["how"], message_first)

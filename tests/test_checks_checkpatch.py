@@ -61,7 +61,10 @@ def test_findings_are_mapped_to_file_lines_and_commit_message_lines(tmp_path: Pa
     ]
     case = make_case(PRE, POST, commit_message=MESSAGE, base=base, commit=base)
     long_line = next(f for f in findings(case, "checkpatch", repo=repo) if "LONG_LINE" in f.key)
-    assert long_line.evidence == ("+\t/* teh answer, computed the long way round */",)
+    assert long_line.evidence == (
+        "+\t/* teh answer, computed the long way round */",
+        "scripts/checkpatch.pl --no-color --show-types --no-summary --no-tree, "
+        "run with --no-tree (not a whole kernel tree)")
     assert long_line.message.startswith("checkpatch WARNING:LONG_LINE:")
 
 
