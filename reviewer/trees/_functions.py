@@ -17,7 +17,7 @@ import tree_sitter
 
 from ..cparse import parse_c
 
-__all__ = ["FunctionSpan", "find_functions", "function_at", "function_named"]
+__all__ = ["BraceIndex", "FunctionSpan", "find_functions", "function_at", "function_named"]
 
 _NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_]\w*)\s*\(")
 _SIGNATURE_START = re.compile(r"^[A-Za-z_]")
@@ -103,19 +103,28 @@ def _brace_closes(lines: list[str]) -> dict[int, int]:
     return closes
 
 
-def _brace_scan(lines: list[str], line: int, path: str) -> FunctionSpan | None:
+class BraceIndex:
+    """:func:`_brace_closes` of one file, worked out on first use and then shared."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._closes: dict[int, int] | None = None
+
+    def close(self, open_line: int) -> int | None:
+        if self._closes is None:
+            self._closes = _brace_closes(self.lines)
+        return self._closes.get(open_line)
+
+
+def _brace_scan(lines: list[str], line: int, path: str, braces: BraceIndex) -> FunctionSpan | None:
     """The kernel-style function around 1-based ``line``: ``{`` at column 0 to its ``}``."""
-    closes: dict[int, int] | None = None
     for open_line in range(min(line, len(lines)), 0, -1):
         text = lines[open_line - 1]
         if not text.startswith("{") and not (
             _SIGNATURE_START.match(text) and text.rstrip().endswith("{") and "(" in text
         ):
             continue
-        close = closes.get(open_line) if closes is not None else None
-        if closes is None:
-            closes = _brace_closes(lines)
-            close = closes.get(open_line)
+        close = braces.close(open_line)
         if close is None or close < line:
             return None
         start = open_line if not text.startswith("{") else open_line - 1
@@ -134,7 +143,7 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
     """Every function definition tree-sitter finds, extents checked where it reported errors."""
     lines = source.split("\n")
     tree = parse_c(source)
-    closes: dict[int, int] | None = None  # worked out when a definition has errors
+    braces = BraceIndex(lines)  # worked out when a definition has errors
     out: list[FunctionSpan] = []
     stack = [tree.root_node]
     while stack:
@@ -149,8 +158,7 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
             if error_line is not None:
                 body = node.child_by_field_name("body")
                 open_line = body.start_point[0] + 1 if body is not None else start
-                closes = _brace_closes(lines) if closes is None else closes
-                end = closes.get(open_line) or end
+                end = braces.close(open_line) or end
                 problems = (
                     f"{path}:{error_line}: tree-sitter could not parse this line of {name}; extent from brace matching",
                 )
@@ -162,13 +170,15 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
 
 
 def function_at(
-    functions: Iterable[FunctionSpan], source_lines: list[str], line: int, path: str
+    functions: Iterable[FunctionSpan], source_lines: list[str], line: int, path: str,
+    braces: BraceIndex | None = None,
 ) -> FunctionSpan | None:
-    """The function containing 1-based ``line``: from ``functions``, else by brace matching."""
+    """The function containing 1-based ``line``: from ``functions``, else by brace matching
+    (``braces``: the file's index, when the caller asks about several lines)."""
     for f in functions:
         if f.start_line <= line <= f.end_line:
             return f
-    return _brace_scan(source_lines, line, path)
+    return _brace_scan(source_lines, line, path, braces or BraceIndex(source_lines))
 
 
 def function_named(functions: Iterable[FunctionSpan], name: str) -> FunctionSpan | None:
