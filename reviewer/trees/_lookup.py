@@ -35,10 +35,16 @@ class SourceLookup:
         self._base = base
         self._commit = commit
         self._found: dict[str, FunctionImage | None] = {}
-        roots = self._git.out("rev-list", "--max-parents=0", commit).split()
-        self._synthetic = bool(roots) and all(
-            self._git.out("log", "-1", "--format=%s", root) == SYNTHETIC_SUBJECT for root in roots
-        )
+        self._synthetic_tree: bool | None = None  # asked on the first lookup: most runs make none
+
+    @property
+    def _synthetic(self) -> bool:
+        if self._synthetic_tree is None:
+            roots = self._git.out("rev-list", "--max-parents=0", self._commit).split()
+            self._synthetic_tree = bool(roots) and all(
+                self._git.out("log", "-1", "--format=%s", root) == SYNTHETIC_SUBJECT for root in roots
+            )
+        return self._synthetic_tree
 
     def lookup(self, name: str) -> FunctionImage | None:
         if name not in self._found:

@@ -189,9 +189,17 @@ def _changed_functions(old: Sequence[TouchedFunction], new: Sequence[TouchedFunc
     return sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
 
 
+def _git_range_diff(git: Git, old_commit: str, new_commit: str) -> str | None:
+    # A huge creation factor pairs the two commits however different they are.
+    result = git.run(["range-diff", "--no-color", "--creation-factor=999",
+                      f"{old_commit}^..{old_commit}", f"{new_commit}^..{new_commit}"], check=False)
+    return result.stdout.decode(errors="replace") if result.returncode == 0 else None
+
+
 def _with_range_diffs(
-    revisions: Sequence[Revision], applied: list[AppliedRevision]
+    revisions: Sequence[Revision], applied: list[AppliedRevision], runners: dict[str, Git]
 ) -> tuple[AppliedRevision, ...]:
+    """``runners``: the git runner of each repository already open, by path."""
     by_id = {r.id: (r, a) for r, a in zip(revisions, applied, strict=True)}
     out = []
     for revision, result in zip(revisions, applied, strict=True):
@@ -200,15 +208,16 @@ def _with_range_diffs(
             out.append(result)
             continue
         old_rev, old_result = prev
-        same_repo = (
-            old_result.applied and result.applied and old_result.repo_path == result.repo_path
-        )
+        output = None
+        if (old_result.applied and result.applied and old_result.commit and result.commit
+                and result.repo_path and old_result.repo_path == result.repo_path):
+            if result.repo_path not in runners:
+                runners[result.repo_path] = open_repo(Path(result.repo_path))
+            output = _git_range_diff(runners[result.repo_path], old_result.commit, result.commit)
         summary = range_diff_summary(
             old_rev,
             revision,
-            repo=Path(result.repo_path) if same_repo and result.repo_path else None,
-            old_commit=old_result.commit if same_repo else None,
-            new_commit=result.commit if same_repo else None,
+            range_diff=output,
             functions=_changed_functions(old_result.functions, result.functions),
         )
         out.append(replace(result, range_diff=summary))
@@ -274,4 +283,4 @@ def apply_all(
                 "[tree] synthetic_fallback asks for a base built from the hunks",
             )
         results.append(synthetic)
-    return _with_range_diffs(revisions, results)
+    return _with_range_diffs(revisions, results, {} if git is None else {str(repo_path): git})
