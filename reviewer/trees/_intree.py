@@ -17,25 +17,15 @@ from ..model import InTree, Revision
 from ..revisions import FileDiff
 from ._git import Git
 
-__all__ = ["find_in_history", "reverse_base_commit"]
+__all__ = ["find_in_history", "without_revision_message"]
 
 _SLACK = timedelta(days=2)
 """Committer clocks and time zones: look a little before the posting date."""
 
 
-def reverse_base_commit(git: Git, tree: str, head: str, title: str) -> str:
-    """A commit of ``tree`` (the branch with the revision reverse-applied) on top of ``head``,
-    with fixed identities and dates so that re-running gives the same id."""
-    stamp = "946684800 +0000"
-    env = {
-        "GIT_AUTHOR_NAME": "reviewer", "GIT_AUTHOR_EMAIL": "reviewer@localhost",
-        "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_NAME": "reviewer",
-        "GIT_COMMITTER_EMAIL": "reviewer@localhost", "GIT_COMMITTER_DATE": stamp,
-    }
-    message = f"reviewer: the branch without \"{title}\" (it applies in reverse)\n"
-    return git.with_env(**env).out(
-        "commit-tree", "--no-gpg-sign", tree, "-p", head, input=message.encode()
-    )
+def without_revision_message(title: str) -> str:
+    """The message of the base made by taking a revision out of the branch."""
+    return f"reviewer: the branch without \"{title}\" (it applies in reverse)"
 
 
 def _patch_ids(git: Git, diff: bytes) -> list[tuple[str, str]]:

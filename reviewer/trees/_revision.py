@@ -20,8 +20,8 @@ from ..revisions import file_diffs, patch_text, range_diff_summary
 from ._apply import apply_to_base
 from ._base import find_base
 from ._git import Git, open_repo, ref_component
-from ._intree import find_in_history, reverse_base_commit
-from ._synthetic import KnownLines, build_synthetic_base
+from ._intree import find_in_history, without_revision_message
+from ._synthetic import KnownLines, build_synthetic_base, reviewer_commit
 from ._touched import touched_functions
 
 __all__ = ["apply_all", "apply_revision", "apply_synthetic", "revision_ref", "scratch_repo"]
@@ -136,7 +136,7 @@ def _already_in_tree(
     taken_out = apply_to_base(git, head, files, patch, three_way=False, reverse=True)
     if isinstance(taken_out, ApplyError):
         return None
-    base = reverse_base_commit(git, taken_out.tree, head, revision.title)
+    base = reviewer_commit(git, taken_out.tree, without_revision_message(revision.title), parent=head)
     commit = _commit(git, revision, git.out("rev-parse", f"{head}^{{tree}}"), base)
     ref = revision_ref(thread_key, revision.id)
     git.run(["update-ref", ref, commit])
