@@ -6,12 +6,14 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
-import git
 import tree_sitter
 
 from .trees import FactKey, Git, GrepHit, TreeSearch, git_env, open_repo
+
+if TYPE_CHECKING:
+    import git  # GitPython: accepted from callers, not needed to read a tree
 
 __all__ = ["GrepHit", "TreeView", "as_git", "call_arguments", "call_name", "is_hex", "walk"]
 
@@ -160,9 +162,9 @@ def as_git(repo: git.Repo | Path | Git) -> Git:
     """Our git runner for a GitPython repository, a path or a runner."""
     if isinstance(repo, Git):
         return repo
-    if isinstance(repo, git.Repo):
-        return Git(Path(repo.git_dir).resolve())
-    return open_repo(repo)
+    if isinstance(repo, Path):
+        return open_repo(repo)
+    return Git(Path(repo.git_dir).resolve())
 
 
 def is_hex(text: str) -> bool:

@@ -40,9 +40,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import git
 import tree_sitter
 from unidiff.patch import PatchSet
 
@@ -61,6 +60,9 @@ from .model import (
     Trailer,
 )
 from .trees import Git, TreeSearch, open_repo
+
+if TYPE_CHECKING:
+    import git  # GitPython: a caller may hand its repository in
 
 __all__ = [
     "COMMIT_MESSAGE",

@@ -1,7 +1,7 @@
 """Git plumbing on a repository, never its work tree, index, HEAD or branches.
 
 This is the one place the tree stage and the checks run git (hardening lands here).
-GitPython opens and validates the repository; the plumbing commands run through one
+``git rev-parse`` finds the repository; the plumbing commands run through one
 ``subprocess`` call each, with an explicit environment: ``GIT_INDEX_FILE`` points at a private
 temporary index whenever a command needs an index, so the user's index file is never opened
 for writing. Blobs are read through one long-lived ``git cat-file --batch`` per :class:`Git`
@@ -17,8 +17,6 @@ import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import git
 
 from .._errors import TreeError
 
@@ -161,12 +159,22 @@ class Git:
 
 
 def open_repo(path: Path) -> Git:
-    """The repository at ``path`` (a work tree or a bare repository)."""
+    """The repository at ``path``: the top of a work tree, a bare repository or a git directory
+    (a folder inside a repository is not one: the search stops at ``path``)."""
+    if not path.is_dir():
+        raise TreeError(f"{path}: not a git repository")
+    env = git_env({"GIT_CEILING_DIRECTORIES": str(path.resolve().parent)})
     try:
-        repo = git.Repo(path)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-        raise TreeError(f"{path}: not a git repository") from exc
-    return Git(Path(repo.git_dir).resolve())
+        proc = subprocess.run(["git", "rev-parse", "--absolute-git-dir"], cwd=path,
+                              capture_output=True, env=env, check=False)
+    except OSError as exc:
+        raise TreeError(f"{path}: cannot run git: {exc.strerror}") from exc
+    if proc.returncode != 0:
+        raise TreeError(f"{path}: not a git repository")
+    git_dir = Path(proc.stdout.decode(errors="surrogateescape").strip()).resolve()
+    if git_dir != path.resolve() and git_dir.parent != path.resolve():
+        raise TreeError(f"{path}: not a git repository (it is inside {git_dir.parent})")
+    return Git(git_dir)
 
 
 def ref_component(text: str) -> str:
