@@ -123,6 +123,9 @@ class TreeView:
         repository); returns the paths that exist in the commit."""
         written = []
         for path in paths:
+            parts = path.split("/")
+            if path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+                continue  # a name (perhaps from a mail) that would leave ``into``
             data = self.read(path)
             if data is None:
                 continue

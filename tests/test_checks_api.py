@@ -183,3 +183,8 @@ def test_tree_view_reads_a_commit_without_checking_it_out(tmp_path: Path) -> Non
     assert view.subject(first) == "first subject"
     assert view.at(second).grep_files("-F", "foo(") == ()
     assert view.in_user_refs()
+    assert view.names() == {"a": "tree", "b": "tree"} and view.names("a") == {"x.c": "blob"}
+    # Blobs are written out under the folder given, never above it (names may come from mail).
+    out = tmp_path / "export"
+    assert view.export(["a/x.c", "a/../b/y.c", "/etc/passwd", "no/such"], out) == ["a/x.c"]
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()] == ["a/x.c"]
