@@ -7,7 +7,7 @@ revision as a patch: commit message and diff. ``[checks.checkpatch] strict = tru
 How it runs, and why that way: the script is read from the *base* commit (the user's tree, before
 the revision: a patch that edits scripts/checkpatch.pl cannot get its own code run), and only
 when a branch, tag or remote branch of the user's contains that commit (never a synthetic
-base built from e-mail). It runs as maintainers run it, from the tree's root and with the tree:
+base built from e-mail); for a revision the tree already has, from the branch itself. It runs as maintainers run it, from the tree's root and with the tree:
 the files it reads there (the top-level files it checks for, MAINTAINERS and
 scripts/get_maintainer.pl, the include/linux header an ``#include <asm/...>`` names, the DT
 bindings a ``compatible`` string names) are exported from the base commit into a scratch root,
@@ -198,6 +198,13 @@ def check(ctx: RevisionContext) -> Iterable[Finding]:
             or ctx.revision.kind is RevisionKind.SKETCH):
         return
     base = ctx.tree.at(applied.base)
+    if applied.already_in is not None:
+        # The base is the branch with the revision taken out (made here, in no branch); the
+        # script and the files it reads come from the branch itself.
+        branch = base.parent()
+        if branch is None:
+            return
+        base = ctx.tree.at(branch)
     strict = ctx.options.get("strict") is True
     patch, message_first = _patch_text(ctx)
     digest = hashlib.sha256(patch.encode(errors="surrogateescape")).hexdigest()

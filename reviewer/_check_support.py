@@ -151,6 +151,13 @@ class TreeView:
             return None
         return result.stdout.decode().strip() or None
 
+    def parent(self) -> str | None:
+        """The commit's first parent, None for a root commit."""
+        result = self.git.run(["rev-parse", "--verify", "--quiet", f"{self.commit}^1"], check=False)
+        if result.returncode != 0:
+            return None
+        return result.stdout.decode().strip() or None
+
     def subject(self, commit: str) -> str:
         return self.git.out("log", "-1", "--format=%s", commit, "--")
 

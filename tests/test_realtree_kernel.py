@@ -107,6 +107,18 @@ def test_split_page_report_says_already_in_your_tree(split_review: Review) -> No
 
 
 @pytest.mark.skipif(shutil.which("perl") is None, reason="perl is not installed")
+def test_checkpatch_of_a_revision_already_in_the_tree_comes_from_the_branch(kernel: Path) -> None:
+    v2 = _revisions("split-page-memcg-v2.mbox")[0]
+    (applied,) = apply_all([v2], kernel, thread_key="in-tree")
+    assert applied.already_in is not None
+    assert run_checks(v2, applied, None, [load_check_file(CHECKPATCH)]) == ()  # a clean patch
+    unsigned = replace(v2, commit_message="Split the memcg too.\n", trailers=())
+    found = run_checks(unsigned, applied, None, [load_check_file(CHECKPATCH)])
+    assert [f.key for f in found] == ["MISSING_SIGN_OFF: Missing Signed-off-by: line(s)"]
+    assert found[0].evidence[-1].startswith("scripts/checkpatch.pl")
+
+
+@pytest.mark.skipif(shutil.which("perl") is None, reason="perl is not installed")
 def test_the_real_checkpatch_on_v2(kernel: Path, tmp_path: Path) -> None:
     revisions = _revisions("seed-thread.mbox")
     v2 = revisions[1]
