@@ -31,7 +31,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from reviewer.check_api import (
@@ -86,8 +86,9 @@ def _patch_text(ctx: RevisionContext) -> tuple[str, int]:
     return header + message + "---\n" + rev.diff, header.count("\n") + 1
 
 
-def _make_root(base: TreeView, patch: str, root: Path) -> bool:
-    """The files checkpatch reads from the tree, under ``root``; False: not a whole kernel tree."""
+def _make_root(base: TreeView, patch: str, files: Sequence[str], root: Path) -> bool:
+    """The files checkpatch reads from the tree, under ``root``; False: not a whole kernel tree.
+    ``files``: the revision's files (get_maintainer.pl looks each up, for ``OBSOLETE``)."""
     top = base.names()
     if base.export([f"scripts/{name}" for name in _SCRIPTS], root) == []:
         return False
@@ -97,13 +98,13 @@ def _make_root(base: TreeView, patch: str, root: Path) -> bool:
     for name in _KERNEL_TOP:
         if top[name] == "tree":
             (root / name).mkdir(exist_ok=True)
-    base.export([f"include/linux/{m}.h" for m in _ASM_INCLUDE.findall(patch)], root)
+    base.export([*files, *(f"include/linux/{m}.h" for m in _ASM_INCLUDE.findall(patch))], root)
     if _COMPATIBLE.search(patch):
         base.export(base.names(_DT_BINDINGS, recursive=True), root)
     return True
 
 
-def _run(base: TreeView, patch: str, strict: bool) -> dict[str, str] | None:
+def _run(base: TreeView, patch: str, files: Sequence[str], strict: bool) -> dict[str, str] | None:
     """checkpatch.pl's output on ``patch`` against ``base``; None when it cannot run there."""
     if base.read("scripts/checkpatch.pl") is None or not base.in_user_refs():
         return None
@@ -112,7 +113,7 @@ def _run(base: TreeView, patch: str, strict: bool) -> dict[str, str] | None:
         raise CheckError("the base tree has scripts/checkpatch.pl but perl is not installed")
     with tempfile.TemporaryDirectory(prefix="reviewer-checkpatch-") as tmp:
         root = Path(tmp) / "tree"
-        with_tree = _make_root(base, patch, root)
+        with_tree = _make_root(base, patch, files, root)
         (Path(tmp) / "revision.patch").write_text(patch, errors="surrogateescape")
         args = [perl, str(root / "scripts" / "checkpatch.pl"), "--no-color", "--show-types",
                 "--no-summary", "-q", *(["--strict"] if strict else []),
@@ -209,6 +210,6 @@ def check(ctx: RevisionContext) -> Iterable[Finding]:
     patch, message_first = _patch_text(ctx)
     digest = hashlib.sha256(patch.encode(errors="surrogateescape")).hexdigest()
     ran = base.remember(("checkpatch", "--strict" if strict else "", digest),
-                        lambda: _run(base, patch, strict))
+                        lambda: _run(base, patch, applied.files, strict))
     if ran is not None:
         yield from _parse(ctx, base, ran["stdout"], ran["how"], message_first)

@@ -100,7 +100,9 @@ def test_script_comes_from_a_base_the_user_has_never_from_the_revision(tmp_path:
 
 def test_runs_from_the_tree_root_with_the_tree_and_strict_when_configured(tmp_path: Path) -> None:
     repo, base = tree(tmp_path / "kernel", kernel_top=True)
-    assert ("info", "", 0, "WITH_TREE: run from the tree's root") in run(repo, base)
+    with_tree = run(repo, base)
+    assert ("info", "", 0, "WITH_TREE: run from the tree's root") in with_tree
+    assert ("info", "", 0, "FILE_IN_ROOT: mm/page_alloc.c") in with_tree
     repo, base = tree(tmp_path / "excerpt")
     assert not any("WITH_TREE" in k for *_, k in run(repo, base))  # not a whole tree: --no-tree
 

@@ -3,7 +3,8 @@
 # scripts/checkpatch.pl): same output format ("LEVEL:TYPE: message", "#N: FILE: path:line:",
 # the quoted line), a few simple rules, spelling.txt read from beside the script and commit ids
 # looked up with git as the real one does. It says how it was run: CHECK:STRICT with --strict,
-# CHECK:WITH_TREE when run from a kernel tree's root without --no-tree.
+# CHECK:WITH_TREE when run from a kernel tree's root without --no-tree, CHECK:FILE_IN_ROOT for
+# each file of the patch it finds there (get_maintainer.pl looks them up).
 use strict;
 use warnings;
 use File::Basename;
@@ -43,7 +44,11 @@ while (my $line = <$fh>) {
 			if $line =~ /HACK/;
 		next;
 	}
-	if ($line =~ m{^\+\+\+ b/(\S+)}) { $realfile = $1; next; }
+	if ($line =~ m{^\+\+\+ b/(\S+)}) {
+		$realfile = $1;
+		print "CHECK:FILE_IN_ROOT: $realfile\n\n" if !$no_tree && -f $realfile;
+		next;
+	}
 	if ($line =~ /^@@ -\d+(?:,\d+)? \+(\d+)/) { $realline = $1 - 1; next; }
 	next if $line =~ /^---/;
 	$realline++ if $line =~ /^[ +]/;
