@@ -6,7 +6,8 @@
 1. ``review seed-thread.mbox --offline --tree T`` end to end (the installed command, a fresh
    process each time) with an empty cache directory (cold) and again with the cache it left
    (warm). ``GIT_TRACE`` counts the git processes and the greps each run started; a tree-wide
-   grep is one whose pathspec does not name files (``:(literal)path``).
+   grep is one with no pathspec or one half of the tree (top-level entries; a big tree is
+   searched as two halves at once), not one naming a revision's files.
 2. In the same run, ``b4 shazam -H -m v1.mbox`` (sparse worktree, ``git am``, FETCH_HEAD) in a
    scratch ``clone --shared`` of T, so T itself is untouched. b4's ``git am`` writes the whole
    tree, so blobs a partial clone lacks must go: the scratch clone's HEAD is T's tree without
@@ -71,12 +72,18 @@ def review_once(tree: Path, cache: Path, trace: Path) -> float:
     return seconds
 
 
+def _tree_wide(grep: str) -> bool:
+    """A grep of the whole tree: no pathspec, or one half of it (top-level entries only); a
+    revision's own grep names its files (``:(literal)mm/page_alloc.c``)."""
+    specs = grep.split(" -- ", 1)[1].split() if " -- " in grep else []
+    return not specs or (len(specs) > 1 and all("/" not in spec for spec in specs))
+
+
 def git_counts(trace: Path) -> tuple[int, int, int]:
     """(git processes, greps, tree-wide greps) from a GIT_TRACE file."""
     lines = [line for line in trace.read_text(errors="replace").splitlines() if "trace: built-in: git " in line]
     greps = [line for line in lines if "built-in: git grep " in line]
-    wide = [line for line in greps if ":(literal)" not in line]
-    return len(lines), len(greps), len(wide)
+    return len(lines), len(greps), sum(1 for line in greps if _tree_wide(line))
 
 
 def cold_and_warm(tree: Path, repeat: int, label: str) -> tuple[float, float]:

@@ -15,12 +15,13 @@ import subprocess
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._errors import TreeError
 
-__all__ = ["EMPTY_TREE", "Git", "GitResult", "git_env", "open_repo", "ref_component"]
+__all__ = ["EMPTY_TREE", "Git", "GitResult", "git_argv", "git_env", "init_bare", "open_repo", "ref_component"]
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -42,6 +43,11 @@ class GitResult:
     returncode: int
     stdout: bytes
     stderr: str
+
+
+def git_argv(git_dir: Path, args: Sequence[str]) -> list[str]:
+    """The command line of every git command of ours on the repository at ``git_dir``."""
+    return ["git", f"--git-dir={git_dir}", *args]
 
 
 def git_env(extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 (read only)
@@ -83,7 +89,7 @@ class _CatFile:
         if self._proc is None:
             try:
                 self._proc = subprocess.Popen(
-                    ["git", f"--git-dir={self._git_dir}", "cat-file", "--batch"],
+                    git_argv(self._git_dir, ["cat-file", "--batch"]),
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                     env=git_env(),
                 )
@@ -135,7 +141,7 @@ class Git:
         self, args: Sequence[str], *, input: bytes | None = None, check: bool = True
     ) -> GitResult:
         env = git_env(self.env)
-        cmd = ["git", f"--git-dir={self.git_dir}", *args]
+        cmd = git_argv(self.git_dir, args)
         try:
             proc = subprocess.run(cmd, input=input, capture_output=True, env=env, check=False)
         except OSError as exc:
@@ -145,6 +151,23 @@ class Git:
             first = result.stderr.strip().splitlines()[:1] or ["(no message)"]
             raise TreeError(f"{self.git_dir}: git {args[0]} failed: {first[0]}")
         return result
+
+    def run_all(self, commands: Sequence[Sequence[str]]) -> list[GitResult]:
+        """Several read-only commands at once (one process each), their results in order."""
+        if len(commands) == 1:
+            return [self.run(commands[0], check=False)]
+        env = git_env(self.env)
+        procs = []
+        try:
+            for args in commands:
+                procs.append(subprocess.Popen(git_argv(self.git_dir, args),
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env))
+        except OSError as exc:
+            raise TreeError(f"{self.git_dir}: cannot run git: {exc.strerror}") from exc
+        with ThreadPoolExecutor(max_workers=len(procs)) as pool:
+            outputs = list(pool.map(lambda proc: proc.communicate(), procs))
+        return [GitResult(proc.returncode, out, err.decode(errors="replace"))
+                for proc, (out, err) in zip(procs, outputs, strict=True)]
 
     def out(self, *args: str, input: bytes | None = None) -> str:
         return self.run(args, input=input).stdout.decode(errors="replace").strip()
@@ -175,6 +198,18 @@ def open_repo(path: Path) -> Git:
     if git_dir != path.resolve() and git_dir.parent != path.resolve():
         raise TreeError(f"{path}: not a git repository (it is inside {git_dir.parent})")
     return Git(git_dir)
+
+
+def init_bare(path: Path) -> None:
+    """Create a bare repository at ``path`` (the tool's own, for synthetic bases)."""
+    try:
+        proc = subprocess.run(["git", "init", "-q", "--bare", str(path)], capture_output=True,
+                              env=git_env(), check=False)
+    except OSError as exc:
+        raise TreeError(f"{path}: cannot run git: {exc.strerror}") from exc
+    if proc.returncode != 0:
+        raise TreeError(f"{path}: cannot create a scratch repository: "
+                        f"{proc.stderr.decode(errors='replace').strip()}")
 
 
 def ref_component(text: str) -> str:

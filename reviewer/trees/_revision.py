@@ -7,7 +7,6 @@ commit ids. Nothing else of the repository changes: no work tree, index, HEAD, b
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +17,7 @@ from ..model import AppliedRevision, ApplyError, Revision, TouchedFunction
 from ..revisions import file_diffs, patch_text, range_diff_summary
 from ._apply import apply_to_base
 from ._base import find_base
-from ._git import Git, git_env, open_repo, ref_component
+from ._git import Git, init_bare, open_repo, ref_component
 from ._intree import find_in_history, without_revision_message
 from ._synthetic import KnownLines, build_synthetic_base, reviewer_commit
 from ._touched import touched_functions
@@ -158,13 +157,7 @@ def scratch_repo(path: Path) -> Path:
     """A private bare repository at ``path`` for synthetic bases (created when missing)."""
     if not (path / "HEAD").is_file():
         path.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(["git", "init", "-q", "--bare", str(path)], capture_output=True,
-                              env=git_env(), check=False)
-        if proc.returncode != 0:
-            raise TreeError(
-                f"{path}: cannot create a scratch repository: "
-                f"{proc.stderr.decode(errors='replace').strip()}"
-            )
+        init_bare(path)
     return path
 
 

@@ -11,6 +11,7 @@ and however many runs.
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,6 +22,8 @@ from ._git import Git
 __all__ = ["GrepHit", "TreeSearch"]
 
 _GLOB = frozenset("*?[")
+_SPLIT_FROM = 20_000
+"""Files from which a whole-tree grep runs as two processes (the kernel has 71,000)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,24 +100,50 @@ class TreeSearch:
         self.facts.put(key, [[h.path, h.line, h.text] for h in hits])
         return tuple(hits)
 
+    def halves(self, commit: str) -> list[list[str]]:
+        """The tree's top-level entries in two pathspecs of about as many files each, for two
+        greps at once (``git grep`` of a tree object barely uses a second core); one pathspec
+        (the whole tree) when the tree is small or the machine has one core."""
+        if (os.cpu_count() or 1) < 2:
+            return [[]]
+        names = self.git.run(["ls-tree", "-r", "-z", "--name-only", commit]).stdout.split(b"\0")
+        if len(names) < _SPLIT_FROM:
+            return [[]]
+        count: dict[str, int] = {}
+        for name in names:
+            if name:
+                top = name.split(b"/", 1)[0].decode(errors="surrogateescape")
+                count[top] = count.get(top, 0) + 1
+        groups: tuple[list[str], list[str]] = ([], [])
+        sizes = [0, 0]
+        for top, n in sorted(count.items(), key=lambda kv: -kv[1]):
+            smaller = 0 if sizes[0] <= sizes[1] else 1
+            groups[smaller].append(f":(literal){top}")
+            sizes[smaller] += n
+        return [g for g in groups if g]
+
     def _run(
         self, commit: str, args: Sequence[str], paths: Sequence[str], files_only: bool
     ) -> list[GrepHit]:
         mode = "-l" if files_only else "-n"
-        result = self.git.run(
-            ["grep", mode, "-z", "-I", *args, commit, "--", *paths], check=False
-        )
-        # 1 is "no match"; a blob missing from a partial clone is reported on stderr and skipped.
-        if result.returncode not in (0, 1):
-            first = result.stderr.strip().splitlines()[:1] or ["(no message)"]
-            raise TreeError(f"{self.git.git_dir}: git grep failed: {first[0]}")
-        prefix = commit + ":"
-        out = result.stdout.decode(errors="replace")
+        specs = [list(paths)] if paths else self.halves(commit)
+        commands = [["grep", mode, "-z", "-I", *args, commit, "--", *spec] for spec in specs]
         hits: list[GrepHit] = []
-        if files_only:
-            return [GrepHit(p.removeprefix(prefix), 0, "") for p in out.split("\0") if p]
-        for record in out.splitlines():
-            parts = record.split("\0", 2)
-            if len(parts) == 3 and parts[1].isdigit():
-                hits.append(GrepHit(parts[0].removeprefix(prefix), int(parts[1]), parts[2]))
-        return hits
+        for result in self.git.run_all(commands):
+            # 1 is "no match"; a blob a partial clone lacks is reported on stderr and skipped.
+            if result.returncode not in (0, 1):
+                first = result.stderr.strip().splitlines()[:1] or ["(no message)"]
+                raise TreeError(f"{self.git.git_dir}: git grep failed: {first[0]}")
+            hits += _parse_grep(result.stdout.decode(errors="replace"), commit + ":", files_only)
+        return sorted(hits, key=lambda h: (h.path, h.line)) if len(commands) > 1 else hits
+
+
+def _parse_grep(out: str, prefix: str, files_only: bool) -> list[GrepHit]:
+    if files_only:
+        return [GrepHit(p.removeprefix(prefix), 0, "") for p in out.split("\0") if p]
+    hits: list[GrepHit] = []
+    for record in out.splitlines():
+        parts = record.split("\0", 2)
+        if len(parts) == 3 and parts[1].isdigit():
+            hits.append(GrepHit(parts[0].removeprefix(prefix), int(parts[1]), parts[2]))
+    return hits
