@@ -180,3 +180,25 @@ def test_already_in_found_by_subject_or_not_at_all(tree: Path, revisions: tuple[
     _git(tree, "commit", "-q", "--amend", "-m", "something else entirely")
     (result,) = apply_all([v1], tree, thread_key="t")
     assert result.applied and result.already_in is not None and result.already_in.commit is None
+
+
+def test_a_big_tree_is_grepped_as_two_halves_with_the_same_answer(
+    tree: Path, monkeypatch: pytest.MonkeyPatch, git_log: list[tuple[str, ...]]
+) -> None:
+    import reviewer.trees._search as search_module
+
+    for top in ("arch", "drivers", "fs"):
+        (tree / top).mkdir()
+        (tree / top / "a.c").write_text(f"/* {top} */ __free_pages(p, 0);\n")
+    _git(tree, "add", "-A")
+    _git(tree, "commit", "-q", "-m", "more folders")
+    head = _git(tree, "rev-parse", "HEAD")
+    whole = TreeSearch(open_repo(tree)).grep(head, ("-F", "-e", "__free_pages"))
+    monkeypatch.setattr(search_module, "_SPLIT_FROM", 1)
+    monkeypatch.setattr(search_module.os, "cpu_count", lambda: 2)
+    search = TreeSearch(open_repo(tree))
+    halves = search.halves(head)
+    assert len(halves) == 2 and sorted(sum(halves, [])) == sorted(
+        f":(literal){n}" for n in _git(tree, "ls-tree", "--name-only", "HEAD").split())
+    assert search.grep(head, ("-F", "-e", "__free_pages")) == whole
+    assert [h.path for h in whole] == sorted(h.path for h in whole) and len(whole) >= 4

@@ -135,7 +135,7 @@ class TreeSearch:
                 first = result.stderr.strip().splitlines()[:1] or ["(no message)"]
                 raise TreeError(f"{self.git.git_dir}: git grep failed: {first[0]}")
             hits += _parse_grep(result.stdout.decode(errors="replace"), commit + ":", files_only)
-        return sorted(hits, key=lambda h: (h.path, h.line)) if len(commands) > 1 else hits
+        return sorted(hits, key=lambda h: (h.path, h.line))
 
 
 def _parse_grep(out: str, prefix: str, files_only: bool) -> list[GrepHit]:
