@@ -121,7 +121,13 @@ def apply_revision(
     forwards = _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
     if forwards.applied:
         return forwards
-    return _already_in_tree(git, revision, forwards, thread_key, branch) or forwards
+    in_tree = _already_in_tree(git, revision, forwards, thread_key, branch)
+    if in_tree is not None:
+        return in_tree
+    if forwards.error is None:
+        return forwards
+    why = f"{forwards.error.reason}; not in reverse either (the branch does not have it)"
+    return replace(forwards, error=replace(forwards.error, reason=why))
 
 
 def _already_in_tree(
@@ -272,8 +278,8 @@ def apply_all(
             why = f"{result.error}" if result.error else "it does not apply"
             synthetic = replace(
                 synthetic,
-                fallback=f"{repo_path}: {why}, and not in reverse either; "
-                "[tree] synthetic_fallback asks for a base built from the hunks",
+                fallback=f"{repo_path}: {why}; [tree] synthetic_fallback asks for a base "
+                "built from the hunks",
             )
         results.append(synthetic)
     return _with_range_diffs(revisions, results, {} if git is None else {str(repo_path): git})
