@@ -98,9 +98,15 @@ def test_split_page_patch_is_already_in_the_tree_and_simulated_on_the_real_funct
 
 
 def test_split_page_report_says_already_in_your_tree(split_review: Review) -> None:
-    from reviewer.report import render_markdown, review_to_json
+    import json
 
-    (doc,) = [r for r in review_to_json(split_review)["revisions"] if r["kind"] == "formal"]
+    import jsonschema
+
+    from reviewer.report import render_markdown, review_to_json, schema_path
+
+    whole = review_to_json(split_review)
+    jsonschema.Draft202012Validator(json.loads(schema_path().read_text())).validate(whole)
+    (doc,) = [r for r in whole["revisions"] if r["kind"] == "formal"]
     assert doc["apply"]["already_in"] == {"commit": None, "found_by": None}
     assert doc["apply"]["fallback"] == ""
     assert "already in your tree (it applies in reverse" in render_markdown(split_review)
