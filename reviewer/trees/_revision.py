@@ -126,7 +126,7 @@ def apply_revision(
         return in_tree
     if forwards.error is None:
         return forwards
-    why = f"{forwards.error.reason}; not in reverse either (the branch does not have it)"
+    why = f"{forwards.error.reason}; nor in reverse"
     return replace(forwards, error=replace(forwards.error, reason=why))
 
 
