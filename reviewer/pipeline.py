@@ -17,6 +17,7 @@ from ._config import Config
 from ._errors import FetchError, MailError
 from ._input import classify_input
 from ._retrieve import RawThread, fetch_thread
+from ._simstore import SimulationKey, remembered_simulation
 from ._versions import fetch_other_version, find_other_versions, version_hints
 from .check_api import CheckResult, LoadedCheck, check_revision, load_checks
 from .model import (
@@ -133,8 +134,9 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
 def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
                       scratch: Path, progress: Progress) -> Review:
     notes: list[str] = []
-    # One runner (one cat-file process) for the tree, and its tree-wide facts kept on disk.
-    search = None if tree is None else TreeSearch(open_repo(tree), FactStore(cfg.cache.dir / "trees"))
+    # One runner (one cat-file process) for the tree; tree-wide facts and verdicts kept on disk.
+    facts = FactStore(cfg.cache.dir / "trees")
+    search = None if tree is None else TreeSearch(open_repo(tree), facts)
     progress.stage("apply", total=len(revisions))
     applied = apply_all(revisions, tree, thread_key=thread_key(thread), branch=cfg.tree.branch,
                         scratch=scratch, synthetic_fallback=cfg.tree.synthetic_fallback,
@@ -158,7 +160,7 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
     with ThreadPoolExecutor(max_workers=1) as pool:
         checking = [pool.submit(_check, r, a, checks, search) for r, a in zip(revisions, applied, strict=True)]
         for revision, result, future in zip(revisions, applied, checking, strict=True):
-            sim, base_sim = _simulate(revision, result, cfg, sim_cache, search)
+            sim, base_sim = _simulate(revision, result, cfg, sim_cache, search, facts)
             checked = future.result()
             reviews.append(RevisionReview(revision, result, sim, checked.revision,
                                           revision_positions(thread, revision, revisions),
@@ -178,19 +180,28 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
 
 
 def _simulate(revision: Revision, result: AppliedRevision, cfg: Config, cache: SimCache,
-              search: TreeSearch | None = None) -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
+              search: TreeSearch | None = None,
+              facts: FactStore | None = None) -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
     if not result.applied or not cfg.simulator.enabled:
         return (), ()
     repo = Path(result.repo_path) if result.repo_path else None
     shared = None if result.synthetic else search
     post = SourceLookup(repo, result.commit, search=shared, base=result.base) if repo and result.commit else None
     pre = SourceLookup(repo, result.base, search=shared) if repo else None
-    out = simulate_revision(
-        revision.id, result.functions, base_id=_base_id(result),
-        post_lookup=post, pre_lookup=pre, config=cfg.simulator, kconfig=cfg.kconfig_map,
-        cache=cache,
-    )
-    return out.revision, out.base
+
+    def run() -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
+        out = simulate_revision(
+            revision.id, result.functions, base_id=_base_id(result),
+            post_lookup=post, pre_lookup=pre, config=cfg.simulator, kconfig=cfg.kconfig_map,
+            cache=cache,
+        )
+        return out.revision, out.base
+
+    if facts is None or not result.commit:
+        return run()
+    key = SimulationKey(revision.id, _base_id(result), result.functions, result.base, result.commit,
+                        cfg.simulator, tuple(sorted((k, str(v)) for k, v in cfg.kconfig_map.items())))
+    return remembered_simulation(facts, key, run)
 
 
 def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: Config) -> tuple[str, ...]:

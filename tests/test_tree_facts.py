@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from _lore_server import FIXTURES
 
+from reviewer import pipeline
 from reviewer._config import CacheConfig, Config, SimulatorConfig
 from reviewer._mbox import split_mbox
 from reviewer.model import Revision, Thread
@@ -98,7 +99,8 @@ def test_pathspecs_select_as_git_does() -> None:
 
 
 def test_a_second_review_of_the_same_thread_runs_no_tree_wide_grep(
-    thread: Thread, tree: Path, tmp_path: Path, git_log: list[tuple[str, ...]]
+    thread: Thread, tree: Path, tmp_path: Path, git_log: list[tuple[str, ...]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (tree / "drivers").mkdir()
     (tree / "drivers" / "x.c").write_text("void *a(void) { return alloc_pages(__GFP_COMP, 2); }\n"
@@ -114,9 +116,24 @@ def test_a_second_review_of_the_same_thread_runs_no_tree_wide_grep(
     assert list((tmp_path / "cache" / "trees").rglob("*.json"))
 
     git_log.clear()
+    simulated: list[str] = []
+    real_simulate = pipeline.simulate_revision
+
+    def counting_simulate(revision_id: str, *args: Any, **kwargs: Any) -> Any:
+        simulated.append(revision_id)
+        return real_simulate(revision_id, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "simulate_revision", counting_simulate)
     second = build_review(thread, cfg, tree=tree)
     assert not [c for c in git_log if c[:1] == ("grep",)]
     assert [r.findings for r in second.revisions] == [r.findings for r in first.revisions]
+    # The simulator's verdicts are kept too (same functions, trees, settings and code).
+    assert simulated == []
+    assert [r.sim_verdicts for r in second.revisions] == [r.sim_verdicts for r in first.revisions]
+    assert any(v.violations and v.violations[0].trace for r in second.revisions for v in r.sim_verdicts)
+    other = replace(cfg, simulator=replace(cfg.simulator, max_steps=4000))
+    build_review(thread, other, tree=tree)
+    assert len(simulated) == len(find_revisions(thread))  # another setting: simulated again
     assert any(f.check == "free-pages-on-compound" for r in second.revisions for f in r.findings)
 
 
@@ -202,3 +219,28 @@ def test_a_big_tree_is_grepped_as_two_halves_with_the_same_answer(
         f":(literal){n}" for n in _git(tree, "ls-tree", "--name-only", "HEAD").split())
     assert search.grep(head, ("-F", "-e", "__free_pages")) == whole
     assert [h.path for h in whole] == sorted(h.path for h in whole) and len(whole) >= 4
+
+
+def test_verdicts_stopped_by_a_budget_are_not_kept(tmp_path: Path) -> None:
+    from reviewer._simstore import SimulationKey, remembered_simulation
+    from reviewer.model import SimConfig, SimVerdict, Status, TraceStep, Violation
+
+    step = TraceStep(0, "owner", "mm/page_alloc.c", 5093, "if (!PageHead(page))", "read")
+    found = SimVerdict("r", "shared-holders", SimConfig(1, False, True), "violation", 12,
+                       (Violation("double-free", Status.INTRODUCED, (1,), "page 1 freed twice", (step,),
+                                  ("__free_pages",), ("PageHead",), ((0, ("__free_pages",)),)),))
+    stopped = replace(found, violations=(replace(found.violations[0], property="budget-exceeded"),))
+    key = SimulationKey("r", "base-x", (), "a" * 40, "b" * 40, SimulatorConfig(), (("CONFIG_MEMCG", "True"),))
+    runs: list[int] = []
+
+    def simulate(verdict: SimVerdict) -> Any:
+        runs.append(1)
+        return (verdict,), ()
+
+    store = FactStore(tmp_path)
+    assert remembered_simulation(store, key, lambda: simulate(stopped)) == ((stopped,), ())
+    assert remembered_simulation(FactStore(tmp_path), key, lambda: simulate(found)) == ((found,), ())
+    assert len(runs) == 2
+    # Kept now, and read back equal, enums and nested tuples included.
+    assert remembered_simulation(FactStore(tmp_path), key, lambda: simulate(stopped)) == ((found,), ())
+    assert len(runs) == 2
