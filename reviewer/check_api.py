@@ -23,6 +23,13 @@ pre-images of the touched functions, the base tree, no commit message) and on th
 only is *introduced*, on both sides *pre-existing*, on the base side only *fixed*; findings are
 matched by (check, function, key), never by line, as the simulator matches violations.
 
+``ctx.tree`` (a :class:`TreeView`, None without a real tree) reads the base or applied commit
+without a checkout. Its whole-tree answers -- ``grep``, ``grep_files``, and any JSON value a
+check works out with ``remember(question, compute)`` -- are kept on disk per (tree object, check
+id, check file's sha256): asked again in a later review they cost nothing, and on a revision's
+tree ``grep`` re-reads only the files the revision touched. ``ctx.options`` is the check's
+``[checks.<id>]`` table from the configuration.
+
 Check files are the project's own (``checks/``) or folders the user configured
 (``[checks] dirs``); they are imported by path and never come from e-mail. A check that fails to
 import or raises becomes an error finding naming the check and the exception; the run goes on.
