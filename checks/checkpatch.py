@@ -1,23 +1,37 @@
 """The kernel tree's own scripts/checkpatch.pl on the revision, findings mapped to file:line.
 
 What it finds: whatever the base tree's checkpatch.pl reports (ERROR, WARNING, CHECK) on the
-revision as a patch: commit message and diff.
+revision as a patch: commit message and diff. ``[checks.checkpatch] strict = true`` adds
+``--strict``.
 
 How it runs, and why that way: the script is read from the *base* commit (the user's tree, before
 the revision: a patch that edits scripts/checkpatch.pl cannot get its own code run), and only
 when a branch, tag or remote branch of the user's contains that commit (never a synthetic
-base built from e-mail). checkpatch.pl and the data files it reads beside itself are exported
-into a temporary folder and run there with ``perl ... --no-tree``; nothing is checked out.
-Sketches (partial diffs in replies) are not submissions and are not checked.
+base built from e-mail); for a revision the tree already has, from the branch itself. It runs as maintainers run it, from the tree's root and with the tree:
+the files it reads there (the top-level files it checks for, MAINTAINERS and
+scripts/get_maintainer.pl, the include/linux header an ``#include <asm/...>`` names, the DT
+bindings a ``compatible`` string names) are exported from the base commit into a scratch root,
+and git runs on the user's repository (``GIT_DIR``), so commit ids are looked up in its
+history. Nothing is checked out. A base that is not a whole kernel tree (an excerpt) gets
+``--no-tree``. What checkpatch said is kept per (base tree, patch, options): reviewing the same
+revision again does not run perl.
+
+A commit id checkpatch cannot find is not always the patch's fault: in a tree whose history
+starts at a release (a snapshot) or a shallow clone, older ids cannot be found. Such an
+``UNKNOWN_COMMIT_ID`` is reported as "could not verify", severity info, saying why; an id the
+repository has by now is dropped. Sketches (partial diffs in replies) are not submissions and
+are not checked. Not exported: scripts/spdxcheck.py (SPDX ids are not validated) and the
+include/ headers --strict's CamelCase check seeds its list from (it sees none).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from reviewer.check_api import (
@@ -44,12 +58,23 @@ positives, report them to the maintainer"); CHECK-level items are subjective."""
     references=("Documentation/dev-tools/checkpatch.rst",),
 )
 
-# Files checkpatch.pl opens beside itself ($D/...); missing ones it tolerates.
-_BESIDE = ("checkpatch.pl", "spelling.txt", "const_structs.checkpatch")
+# checkpatch.pl's top_of_kernel_tree(): what must exist at the root for it to run with a tree.
+_KERNEL_TOP = ("COPYING", "CREDITS", "Kbuild", "MAINTAINERS", "Makefile", "README",
+               "Documentation", "arch", "include", "drivers", "fs", "init", "ipc", "kernel",
+               "lib", "scripts")
+# Files checkpatch.pl opens beside itself ($D/...) or runs; missing ones it tolerates.
+_SCRIPTS = ("checkpatch.pl", "spelling.txt", "const_structs.checkpatch", "get_maintainer.pl")
+_DT_BINDINGS = "Documentation/devicetree/bindings"
+_ASM_INCLUDE = re.compile(r"^\+\s*#\s*include\s*<asm/(.*)\.h>", re.MULTILINE)
+_COMPATIBLE = re.compile(r"^\+.*\bcompatible\s*=\s*\"", re.MULTILINE)
 _LEVELS = {"ERROR": Severity.ERROR, "WARNING": Severity.WARNING, "CHECK": Severity.INFO}
 # "WARNING:TYPE: message" (--show-types), then "#12: FILE: path:line:" or just "#12:".
 _HEAD = re.compile(r"^(ERROR|WARNING|CHECK):(?:([A-Z0-9_]+):)?\s*(.*)$")
 _WHERE = re.compile(r"^#(\d+):\s*(?:FILE:\s*(.+?):(\d+):)?")
+_UNKNOWN_ID = re.compile(r"Unknown commit id '([0-9a-fA-F]+)'")
+_VERSION = re.compile(r"^(VERSION|PATCHLEVEL|SUBLEVEL)\s*=\s*(\d+)\s*$", re.MULTILINE)
+_FIRST_RELEASE_IN_GIT = (2, 6, 12)
+"""The kernel's git history starts at 2.6.12-rc2: a root commit of a later release is a snapshot."""
 _TIMEOUT = 120.0
 
 
@@ -61,19 +86,70 @@ def _patch_text(ctx: RevisionContext) -> tuple[str, int]:
     return header + message + "---\n" + rev.diff, header.count("\n") + 1
 
 
-def _export(base: TreeView, into: Path) -> Path | None:
-    scripts = into / "scripts"
-    scripts.mkdir()
-    for name in _BESIDE:
-        data = base.read(f"scripts/{name}")
-        if data is None and name == "checkpatch.pl":
-            return None
-        if data is not None:
-            (scripts / name).write_bytes(data)
-    return scripts / "checkpatch.pl"
+def _make_root(base: TreeView, patch: str, files: Sequence[str], root: Path) -> bool:
+    """The files checkpatch reads from the tree, under ``root``; False: not a whole kernel tree.
+    ``files``: the revision's files (get_maintainer.pl looks each up, for ``OBSOLETE``)."""
+    top = base.names()
+    if base.export([f"scripts/{name}" for name in _SCRIPTS], root) == []:
+        return False
+    if not all(name in top for name in _KERNEL_TOP):
+        return False
+    base.export([n for n in _KERNEL_TOP if top[n] == "blob"], root)
+    for name in _KERNEL_TOP:
+        if top[name] == "tree":
+            (root / name).mkdir(exist_ok=True)
+    base.export([*files, *(f"include/linux/{m}.h" for m in _ASM_INCLUDE.findall(patch))], root)
+    if _COMPATIBLE.search(patch):
+        base.export(base.names(_DT_BINDINGS, recursive=True), root)
+    return True
 
 
-def _parse(ctx: RevisionContext, output: str, message_first: int) -> Iterator[Finding]:
+def _run(base: TreeView, patch: str, files: Sequence[str], strict: bool) -> dict[str, str] | None:
+    """checkpatch.pl's output on ``patch`` against ``base``; None when it cannot run there."""
+    if base.read("scripts/checkpatch.pl") is None or not base.in_user_refs():
+        return None
+    perl = shutil.which("perl")
+    if perl is None:
+        raise CheckError("the base tree has scripts/checkpatch.pl but perl is not installed")
+    with tempfile.TemporaryDirectory(prefix="reviewer-checkpatch-") as tmp:
+        root = Path(tmp) / "tree"
+        with_tree = _make_root(base, patch, files, root)
+        (Path(tmp) / "revision.patch").write_text(patch, errors="surrogateescape")
+        args = [perl, str(root / "scripts" / "checkpatch.pl"), "--no-color", "--show-types",
+                "--no-summary", "-q", *(["--strict"] if strict else []),
+                *([] if with_tree else ["--no-tree"]), str(Path(tmp) / "revision.patch")]
+        result = subprocess.run(args, cwd=root, capture_output=True, text=True, timeout=_TIMEOUT,
+                                env=base.program_env(Path(tmp)), check=False)
+    if result.returncode not in (0, 1):
+        raise CheckError(f"checkpatch.pl exited {result.returncode}: {result.stderr.strip()[:200]}")
+    how = "run from the tree's root" if with_tree else "run with --no-tree (not a whole kernel tree)"
+    flags = " ".join(a for a in args[2:-1] if a.startswith("--"))
+    return {"stdout": result.stdout, "how": f"scripts/checkpatch.pl {flags}, {how}"}
+
+
+def _kernel_version(makefile: bytes | None) -> tuple[int, ...] | None:
+    fields = dict(_VERSION.findall((makefile or b"").decode(errors="replace")))
+    if {"VERSION", "PATCHLEVEL", "SUBLEVEL"} - fields.keys():
+        return None
+    return tuple(int(fields[k]) for k in ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
+
+
+def _history_gap(base: TreeView) -> str | None:
+    """Why the repository cannot tell a wrong commit id from an old one, or None when it can."""
+    if base.git.out("rev-parse", "--is-shallow-repository") == "true":
+        return "the repository is a shallow clone"
+    roots = base.remember(("history-roots", base.commit),
+                          lambda: base.git.out("rev-list", "--max-parents=0", base.commit).split())
+    for root in roots or ():
+        version = _kernel_version(base.at(root).read("Makefile"))
+        if version is not None and version > _FIRST_RELEASE_IN_GIT:
+            release = ".".join(map(str, version))
+            return f"its history starts at {root[:12]}, a snapshot of Linux {release}"
+    return None
+
+
+def _parse(ctx: RevisionContext, base: TreeView, output: str, how: str,
+           message_first: int) -> Iterator[Finding]:
     lines = output.split("\n")
     message_lines = ctx.commit_message.rstrip("\n").count("\n") + 1
     for i, line in enumerate(lines):
@@ -94,15 +170,26 @@ def _parse(ctx: RevisionContext, output: str, message_first: int) -> Iterator[Fi
             if not follow.strip() or _HEAD.match(follow):
                 break
             quoted.append(follow)
+        key, message, severity = f"{kind or level}: {text}", text, _LEVELS[level]
+        unknown = _UNKNOWN_ID.search(text) if kind == "UNKNOWN_COMMIT_ID" else None
+        if unknown is not None:
+            if base.resolve(unknown.group(1)) is not None:
+                continue  # the repository has it by now: checkpatch's answer is out of date
+            gap = _history_gap(base)
+            if gap is not None:
+                key = f"{kind}: could not verify {unknown.group(1)}"
+                message = (f"could not verify commit id '{unknown.group(1)}': not in this "
+                           f"repository, and {gap}, so older commits cannot be looked up")
+                severity = Severity.INFO
         yield INFO.finding(
             ctx,
             file=file,
             line=at,
-            key=f"{kind or level}: {text}",
-            message=f"checkpatch {level}{':' + kind if kind else ''}: {text}",
-            evidence=tuple(quoted[:3]),
+            key=key,
+            message=f"checkpatch {level}{':' + kind if kind else ''}: {message}",
+            evidence=(*quoted[:3], how),
             symbols=(kind,) if kind else (),
-            severity=_LEVELS[level],
+            severity=severity,
         )
 
 
@@ -111,23 +198,18 @@ def check(ctx: RevisionContext) -> Iterable[Finding]:
     if (ctx.side is not Side.REVISION or ctx.tree is None or applied is None
             or ctx.revision.kind is RevisionKind.SKETCH):
         return
-    base = TreeView(ctx.tree.repo, applied.base)
-    if not base.in_user_refs():
-        return
-    with tempfile.TemporaryDirectory(prefix="reviewer-checkpatch-") as tmp:
-        script = _export(base, Path(tmp))
-        if script is None:
+    base = ctx.tree.at(applied.base)
+    if applied.already_in is not None:
+        # The base is the branch with the revision taken out (made here, in no branch); the
+        # script and the files it reads come from the branch itself.
+        branch = base.parent()
+        if branch is None:
             return
-        perl = shutil.which("perl")
-        if perl is None:
-            raise CheckError("the base tree has scripts/checkpatch.pl but perl is not installed")
-        patch, message_first = _patch_text(ctx)
-        (Path(tmp) / "revision.patch").write_text(patch)
-        result = subprocess.run(
-            [perl, str(script), "--no-tree", "--no-color", "--show-types", "--no-summary", "-q",
-             "revision.patch"],
-            cwd=tmp, capture_output=True, text=True, timeout=_TIMEOUT, check=False,
-        )
-    if result.returncode not in (0, 1):
-        raise CheckError(f"checkpatch.pl exited {result.returncode}: {result.stderr.strip()[:200]}")
-    yield from _parse(ctx, result.stdout, message_first)
+        base = ctx.tree.at(branch)
+    strict = ctx.options.get("strict") is True
+    patch, message_first = _patch_text(ctx)
+    digest = hashlib.sha256(patch.encode(errors="surrogateescape")).hexdigest()
+    ran = base.remember(("checkpatch", "--strict" if strict else "", digest),
+                        lambda: _run(base, patch, applied.files, strict))
+    if ran is not None:
+        yield from _parse(ctx, base, ran["stdout"], ran["how"], message_first)

@@ -5,9 +5,10 @@ What it finds: when the revision changes ``__free_pages()`` or code guarded by a
 ``__free_pages()``, found with the two greps of the seed thread:
 ``git grep '__free_pages\\>.*compound'`` (one finding per call) and
 ``grep -l __GFP_COMP $(git grep -lw __free_pages)`` (one finding listing the files that both
-allocate with __GFP_COMP and free with __free_pages) -- folded into one ``git grep -w
-__free_pages`` pass and one ``git grep -l __GFP_COMP`` pass. Reported as context (info), on the
-applied tree and on the base, so callers the revision did not add show as pre-existing.
+allocate with __GFP_COMP and free with __free_pages) -- folded into one fixed-string
+``git grep`` for both names, kept per tree (a revision re-reads only the files it touches).
+Reported as context (info), on the applied tree and on the base, so callers the revision did
+not add show as pre-existing.
 
 Why it matters: "it's wrong to call __free_pages() on a compound page anyway" -- yet drivers do;
 a change to how __free_pages() treats compound pages (or a WARN_ON for them) affects each one.
@@ -43,7 +44,8 @@ file, and a file may use __GFP_COMP for other allocations than the ones it frees
     references=("https://lore.kernel.org/linux-mm/20210320032556.GD3420@casper.infradead.org/",),
 )
 
-_ON_COMPOUND = re.compile(r"__free_pages\b.*compound")
+_FREE_PAGES = re.compile(r"\b__free_pages\b")
+_ON_COMPOUND = re.compile(r"\b__free_pages\b.*compound")
 _COMPOUND_TEST = re.compile(r"\b(PageHead|PageCompound|PageTail|compound_order|compound_head|compound)\b")
 
 
@@ -94,8 +96,9 @@ def check(ctx: RevisionContext) -> Iterable[Finding]:
     if ctx.tree is None or anchor is None:
         return
     symbols = ("__free_pages", "compound_order", "PageHead", "__GFP_COMP")
-    # Both of the thread's searches from one pass over the tree: every __free_pages line.
-    calls = ctx.tree.grep("-w", "__free_pages")
+    # Both of the thread's searches from one fixed-string pass over the tree.
+    lines = ctx.tree.grep("-F", "-e", "__free_pages", "-e", "__GFP_COMP")
+    calls = [h for h in lines if _FREE_PAGES.search(h.text)]
     for hit in (h for h in calls if _ON_COMPOUND.search(h.text)):
         yield INFO.finding(
             ctx,
@@ -107,9 +110,8 @@ def check(ctx: RevisionContext) -> Iterable[Finding]:
             evidence=(f"{hit.path}:{hit.line}: {hit.text.strip()}",),
             symbols=symbols,
         )
-    # Two whole-tree passes and a set intersection: a pathspec of every freeing file is slower.
     freeing = {h.path for h in calls}
-    both = sorted(freeing.intersection(ctx.tree.grep_files("-F", "__GFP_COMP"))) if freeing else []
+    both = sorted(freeing & {h.path for h in lines if "__GFP_COMP" in h.text})
     if both:
         yield INFO.finding(
             ctx,

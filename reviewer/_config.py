@@ -45,6 +45,8 @@ class CacheConfig:
 class TreeConfig:
     path: Path | None = None
     branch: str = "HEAD"
+    synthetic_fallback: bool = False
+    """A revision that applies to the tree neither way goes to a synthetic base (else: not applied)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,11 @@ class SimulatorConfig:
 class ChecksConfig:
     dirs: tuple[Path, ...] = ()
     disabled: tuple[str, ...] = ()
+    options: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()
+    """Per check id, the keys of its ``[checks.<id>]`` table (e.g. checkpatch's ``strict``)."""
+
+    def options_of(self, check_id: str) -> dict[str, Any]:
+        return dict(next((o for c, o in self.options if c == check_id), ()))
 
 
 DRAFT_DESTINATIONS = ("maildir", "mbox", "imap", "stdout")
@@ -204,6 +211,7 @@ def load_config(*extra: Path, include_user: bool = True) -> Config:
         tree=TreeConfig(
             path=Path(tree_path).expanduser() if tree_path else None,
             branch=_get(raw, "tree", "branch", str) or "HEAD",
+            synthetic_fallback=_get(raw, "tree", "synthetic_fallback", bool) is True,
         ),
         kconfig=tuple(sorted(kconfig.items())),
         simulator=SimulatorConfig(
@@ -217,6 +225,9 @@ def load_config(*extra: Path, include_user: bool = True) -> Config:
         checks=ChecksConfig(
             dirs=_paths(_get(raw, "checks", "dirs", list) or [], "checks", "dirs"),
             disabled=tuple(_get(raw, "checks", "disabled", list) or []),
+            options=tuple(sorted((check_id, tuple(sorted(table.items())))
+                                 for check_id, table in raw.get("checks", {}).items()
+                                 if isinstance(table, dict))),
         ),
         drafts=_drafts(raw),
     )

@@ -37,6 +37,7 @@ from .report._common import (
     PROPERTY_NAMES,
     configs_text,
     group_violations,
+    in_tree_text,
     latest_revision,
 )
 
@@ -75,6 +76,8 @@ def b4_result(review: Review) -> dict[str, str]:
         reason = str(rr.applied.error) if rr.applied.error else "does not apply"
         warnings.append(f"does not apply ({reason})")
         details.append(_entry("warn", f"does not apply to {rr.applied.base[:12]}: {reason}"))
+    if rr.applied is not None and rr.applied.already_in is not None:
+        details.append(_entry("pass", in_tree_text(rr.applied)))
     for group in group_violations(rr.sim_verdicts):
         configs = configs_text(group.configs)
         words = _WORDS.get(group.property, group.property)

@@ -23,6 +23,13 @@ pre-images of the touched functions, the base tree, no commit message) and on th
 only is *introduced*, on both sides *pre-existing*, on the base side only *fixed*; findings are
 matched by (check, function, key), never by line, as the simulator matches violations.
 
+``ctx.tree`` (a :class:`TreeView`, None without a real tree) reads the base or applied commit
+without a checkout. Its whole-tree answers -- ``grep``, ``grep_files``, and any JSON value a
+check works out with ``remember(question, compute)`` -- are kept on disk per (tree object, check
+id, check file's sha256): asked again in a later review they cost nothing, and on a revision's
+tree ``grep`` re-reads only the files the revision touched. ``ctx.options`` is the check's
+``[checks.<id>]`` table from the configuration.
+
 Check files are the project's own (``checks/``) or folders the user configured
 (``[checks] dirs``); they are imported by path and never come from e-mail. A check that fails to
 import or raises becomes an error finding naming the check and the exception; the run goes on.
@@ -36,19 +43,18 @@ import importlib.util
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import git
 import tree_sitter
 from unidiff.patch import PatchSet
 
-from ._check_support import GrepHit, TreeView, call_arguments, call_name, is_hex, walk
+from ._check_support import GrepHit, TreeView, as_git, call_arguments, call_name, is_hex, walk
 from ._config import ChecksConfig
-from ._errors import ConfigError, ReviewerError, TreeError
+from ._errors import ConfigError, ReviewerError
 from .cparse import parse_c
 from .model import (
     AppliedRevision,
@@ -60,6 +66,10 @@ from .model import (
     TouchedFunction,
     Trailer,
 )
+from .trees import Git, TreeSearch, open_repo
+
+if TYPE_CHECKING:
+    import git  # GitPython: a caller may hand its repository in
 
 __all__ = [
     "COMMIT_MESSAGE",
@@ -254,6 +264,8 @@ class RevisionContext:
     trailers: tuple[Trailer, ...]
     tree: TreeView | None
     """The base commit (base side) or applied commit (revision side); None without a real tree."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """This check's ``[checks.<id>]`` table from the configuration."""
 
     @cached_property
     def patch(self) -> PatchSet:
@@ -279,12 +291,13 @@ def build_context(
     applied: AppliedRevision | None,
     side: Side,
     *,
-    repo: git.Repo | None = None,
+    repo: git.Repo | Git | None = None,
+    search: TreeSearch | None = None,
 ) -> RevisionContext:
     """The context ``check()`` gets for ``side`` of ``revision``.
 
-    The tree is ``repo`` (else ``applied.repo_path``) at the base or applied commit; none for a
-    synthetic base, whose files come from the e-mail's own hunks.
+    The tree is ``search``'s repository (else ``repo``, else ``applied.repo_path``) at the base or
+    applied commit; none for a synthetic base, whose files come from the e-mail's own hunks.
     """
     touched = () if applied is None else applied.functions
     functions = tuple(
@@ -293,19 +306,24 @@ def build_context(
         if (t.pre if side is Side.BASE else t.post) is not None
     )
     tree = None
-    if repo is None and applied is not None and applied.repo_path and not applied.synthetic:
-        try:
-            repo = git.Repo(applied.repo_path)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
-            raise TreeError(f"{applied.repo_path}: not a git repository") from exc
-    if repo is not None and applied is not None and not applied.synthetic:
+    if applied is not None and not applied.synthetic:
         commit = applied.base if side is Side.BASE else (applied.commit if applied.applied else None)
         if commit and is_hex(commit):
-            tree = TreeView(repo, commit)
+            search = search or _search_for(applied, repo)
+            base = applied.base if side is Side.REVISION and is_hex(applied.base) else None
+            tree = None if search is None else TreeView(search, commit, base)
     if side is Side.BASE:
         return RevisionContext(revision, applied, side, functions, "", (), tree)
     return RevisionContext(revision, applied, side, functions, revision.commit_message,
                            revision.trailers, tree)
+
+
+def _search_for(applied: AppliedRevision, repo: git.Repo | Git | None) -> TreeSearch | None:
+    if repo is not None:
+        return TreeSearch(as_git(repo))
+    if not applied.repo_path:
+        return None
+    return TreeSearch(open_repo(Path(applied.repo_path)))
 
 
 # --------------------------------------------------------------------------- loading
@@ -325,6 +343,8 @@ class LoadedCheck:
     """Set when the file could not be loaded; the run reports it as an error finding."""
     digest: str = ""
     """sha256 of the file (a cache key: a changed check re-runs only itself)."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """The check's ``[checks.<id>]`` table."""
 
     @property
     def id(self) -> str:
@@ -385,6 +405,7 @@ def load_checks(config: ChecksConfig | None = None, *, builtin: bool = True) -> 
             check = load_check_file(path)
             if check.id in config.disabled:
                 continue
+            check = replace(check, options=tuple(sorted(config.options_of(check.id).items())))
             if check.info is not None and check.id in seen:
                 check = LoadedCheck(path, None, error=f"duplicate check id {check.id!r}, already loaded from {seen[check.id]}",
                                     digest=check.digest)
@@ -429,8 +450,11 @@ def _run_side(
     for check in checks:
         if check.run is None or check.info is None:
             continue
+        # Each check keeps its tree-wide answers under its own id and version, and sees its options.
+        tree = None if ctx.tree is None else ctx.tree.scoped(check.info.id, check.digest)
+        seen = replace(ctx, tree=tree, options=dict(check.options))
         try:
-            for f in check.run(ctx):
+            for f in check.run(seen):
                 if not isinstance(f, Finding):
                     raise CheckError(f"yielded {type(f).__name__}, not a Finding")
                 found.append(replace(f, check=check.info.id, revision_id=ctx.revision.id))
@@ -477,10 +501,11 @@ def run_checks(
     base_context: RevisionContext | None,
     checks: Sequence[LoadedCheck],
     *,
-    repo: git.Repo | None = None,
+    repo: git.Repo | Git | None = None,
+    search: TreeSearch | None = None,
 ) -> tuple[Finding, ...]:
     """The revision side of :func:`check_revision`."""
-    return check_revision(revision, applied, base_context, checks, repo=repo).revision
+    return check_revision(revision, applied, base_context, checks, repo=repo, search=search).revision
 
 
 def check_revision(
@@ -489,16 +514,21 @@ def check_revision(
     base_context: RevisionContext | None,
     checks: Sequence[LoadedCheck],
     *,
-    repo: git.Repo | None = None,
+    repo: git.Repo | Git | None = None,
+    search: TreeSearch | None = None,
 ) -> CheckResult:
     """Run ``checks`` on the base and on ``revision`` and classify the findings against the base.
 
     ``base_context`` is the base side's context (``build_context(..., Side.BASE)``) when the
-    caller already has one; None builds it from ``revision``, ``applied`` and ``repo``. Checks
-    that failed to load or raised appear as error findings (severity error, once each).
+    caller already has one; None builds it from ``revision``, ``applied`` and ``repo``. ``search``
+    (one per run) keeps tree-wide answers across revisions and, with a store on disk, across
+    runs. Checks that failed to load or raised appear as error findings (severity error, once
+    each).
     """
-    base = base_context or build_context(revision, applied, Side.BASE, repo=repo)
-    head = build_context(revision, applied, Side.REVISION, repo=repo)
+    if search is None and applied is not None and not applied.synthetic:
+        search = _search_for(applied, repo)
+    base = base_context or build_context(revision, applied, Side.BASE, search=search)
+    head = build_context(revision, applied, Side.REVISION, search=search)
     base_found, base_errors = _run_side(base, checks)
     head_found, head_errors = _run_side(head, checks)
     errors = [_error_finding(c, revision, c.error) for c in checks if c.run is None]

@@ -111,11 +111,12 @@ def _tree(args: argparse.Namespace, cfg: Config) -> Path | None:
         return None
     if not tree.is_dir():
         raise ReviewerError(f"{tree}: kernel tree does not exist")
-    import git
+    from ._errors import TreeError
+    from .trees import open_repo
 
     try:
-        git.Repo(tree).close()
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        open_repo(tree)
+    except TreeError:
         raise ReviewerError(f"{tree}: kernel tree is not a git repository") from None
     return tree
 

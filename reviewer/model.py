@@ -33,6 +33,7 @@ __all__ = [
     "FixesTagCheck",
     "FunctionImage",
     "HunkOffset",
+    "InTree",
     "Message",
     "NamedCommit",
     "OtherVersion",
@@ -366,6 +367,16 @@ class TouchedFunction:
 
 
 @dataclass(frozen=True, slots=True)
+class InTree:
+    """A revision the tree already has: it applies in reverse to the branch."""
+
+    commit: str | None = None
+    """The commit of the branch's history that brought it, when the history shows one."""
+    found_by: str = ""
+    """How that commit was found: ``patch-id`` or ``subject`` (empty without a commit)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AppliedRevision:
     """The outcome of applying one revision to a tree."""
 
@@ -388,6 +399,11 @@ class AppliedRevision:
     """The ``git apply`` options that were needed (``--ignore-whitespace``, ``--recount``, ...)."""
     repo_path: str | None = None
     """The git repository holding ``base`` and ``commit`` (a private one for a synthetic base)."""
+    already_in: InTree | None = None
+    """Set when the tree already has the revision: ``base`` is then the branch with the revision
+    reverse-applied and ``commit`` the branch's own tree, so the whole functions are real."""
+    fallback: str = ""
+    """Why a synthetic base was used although a tree was configured (empty otherwise)."""
 
 
 # --------------------------------------------------------------------------- analysis

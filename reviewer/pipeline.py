@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import git
 
 from ._config import Config
 from ._errors import FetchError, MailError
 from ._input import classify_input
 from ._retrieve import RawThread, fetch_thread
+from ._simstore import SimulationKey, remembered_simulation
 from ._versions import fetch_other_version, find_other_versions, version_hints
 from .check_api import CheckResult, LoadedCheck, check_revision, load_checks
 from .fixes import FixesStage, LoreAccess
@@ -37,7 +37,7 @@ from .progress import SILENT, Progress
 from .revisions import find_revisions
 from .sim import SimCache, simulate_revision
 from .thread import build_thread
-from .trees import SourceLookup, apply_all
+from .trees import FactStore, SourceLookup, TreeSearch, apply_all, open_repo
 from .verdicts import link_comments, revision_positions
 
 __all__ = ["ReviewRequest", "build_review", "review_thread", "thread_key"]
@@ -139,9 +139,13 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
 def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
                       scratch: Path, progress: Progress, lore: LoreAccess | None = None) -> Review:
     notes: list[str] = []
+    # One runner (one cat-file process) for the tree; tree-wide facts and verdicts kept on disk.
+    facts = FactStore(cfg.cache.dir / "trees")
+    search = None if tree is None else TreeSearch(open_repo(tree), facts)
     progress.stage("apply", total=len(revisions))
     applied = apply_all(revisions, tree, thread_key=thread_key(thread), branch=cfg.tree.branch,
-                        scratch=scratch)
+                        scratch=scratch, synthetic_fallback=cfg.tree.synthetic_fallback,
+                        git=None if search is None else search.git)
     for _ in applied:
         progress.advance()
     if tree is None:
@@ -150,7 +154,7 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
     elif any(a.synthetic for a in applied):
         notes.append(f"{tree}: does not hold the base of "
                      + ", ".join(r.label for r, a in zip(revisions, applied, strict=True) if a.synthetic)
-                     + "; used a synthetic base built from the hunks")
+                     + "; used a synthetic base built from the hunks ([tree] synthetic_fallback)")
 
     checks = load_checks(cfg.checks)
     sim_cache = SimCache()
@@ -159,21 +163,24 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
     progress.stage("analyse", total=len(revisions))
     reviews: list[RevisionReview] = []
     bases: dict[str, _Base] = {}
-    for revision, result in zip(revisions, applied, strict=True):
-        sim, base_sim = _simulate(revision, result, cfg, sim_cache)
-        checked = _check(revision, result, checks)
-        review = RevisionReview(revision, result, sim, checked.revision,
-                                revision_positions(thread, revision, revisions),
-                                _simulation_notes(result, sim, cfg),
-                                checks=tuple(c.id for c in checks if c.run is not None))
-        # After simulation: the Fixes: tags are checked against the same verdicts and cache.
-        reviews.append(replace(review, fixes=fixes.review(review, base_id=_base_id(result))))
-        if result.applied:
-            base = bases.setdefault(result.base, _Base(result))
-            base.of.append(revision.label)
-            base.sim.extend(base_sim)
-            base.findings.extend(checked.base)
-        progress.advance(revision.label)
+    # The checks wait on git and perl most of the time: they run beside the simulator.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking = [pool.submit(_check, r, a, checks, search) for r, a in zip(revisions, applied, strict=True)]
+        for revision, result, future in zip(revisions, applied, checking, strict=True):
+            sim, base_sim = _simulate(revision, result, cfg, sim_cache, search, facts)
+            checked = future.result()
+            review = RevisionReview(revision, result, sim, checked.revision,
+                                    revision_positions(thread, revision, revisions),
+                                    _simulation_notes(result, sim, cfg),
+                                    checks=tuple(c.id for c in checks if c.run is not None))
+            # After simulation: the Fixes: tags are checked against the same verdicts and cache.
+            reviews.append(replace(review, fixes=fixes.review(review, base_id=_base_id(result))))
+            if result.applied:
+                base = bases.setdefault(result.base, _Base(result))
+                base.of.append(revision.label)
+                base.sim.extend(base_sim)
+                base.findings.extend(checked.base)
+            progress.advance(revision.label)
 
     base_reviews = [_base_review(thread, b) for b in bases.values()]
     all_reviews = (*base_reviews, *reviews)
@@ -182,19 +189,29 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
     return Review(thread=thread, revisions=all_reviews, comments=comments, notes=tuple(notes))
 
 
-def _simulate(revision: Revision, result: AppliedRevision, cfg: Config,
-              cache: SimCache) -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
+def _simulate(revision: Revision, result: AppliedRevision, cfg: Config, cache: SimCache,
+              search: TreeSearch | None = None,
+              facts: FactStore | None = None) -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
     if not result.applied or not cfg.simulator.enabled:
         return (), ()
     repo = Path(result.repo_path) if result.repo_path else None
-    post = SourceLookup(repo, result.commit) if repo and result.commit else None
-    pre = SourceLookup(repo, result.base) if repo else None
-    out = simulate_revision(
-        revision.id, result.functions, base_id=_base_id(result),
-        post_lookup=post, pre_lookup=pre, config=cfg.simulator, kconfig=cfg.kconfig_map,
-        cache=cache,
-    )
-    return out.revision, out.base
+    shared = None if result.synthetic else search
+    post = SourceLookup(repo, result.commit, search=shared, base=result.base) if repo and result.commit else None
+    pre = SourceLookup(repo, result.base, search=shared) if repo else None
+
+    def run() -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
+        out = simulate_revision(
+            revision.id, result.functions, base_id=_base_id(result),
+            post_lookup=post, pre_lookup=pre, config=cfg.simulator, kconfig=cfg.kconfig_map,
+            cache=cache,
+        )
+        return out.revision, out.base
+
+    if facts is None or not result.commit:
+        return run()
+    key = SimulationKey(revision.id, _base_id(result), result.functions, result.base, result.commit,
+                        cfg.simulator, tuple(sorted((k, str(v)) for k, v in cfg.kconfig_map.items())))
+    return remembered_simulation(facts, key, run)
 
 
 def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: Config) -> tuple[str, ...]:
@@ -209,13 +226,9 @@ def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: C
     return (f"simulator: no scenario exercises {names}; not simulated",)
 
 
-def _check(revision: Revision, result: AppliedRevision, checks: Sequence[LoadedCheck]) -> CheckResult:
-    repo = git.Repo(result.repo_path) if result.repo_path else None
-    try:
-        return check_revision(revision, result, None, checks, repo=repo)
-    finally:
-        if repo is not None:
-            repo.close()
+def _check(revision: Revision, result: AppliedRevision, checks: Sequence[LoadedCheck],
+           search: TreeSearch | None) -> CheckResult:
+    return check_revision(revision, result, None, checks, search=None if result.synthetic else search)
 
 
 def _base_id(result: AppliedRevision) -> str:

@@ -190,12 +190,14 @@ def seed_review(seed_corpus_thread: Thread) -> Review:
 @pytest.fixture(scope="session")
 def seed_pipeline_review(seed_corpus_thread: Thread, tmp_path_factory: pytest.TempPathFactory) -> Review:
     """The seed thread through the whole real pipeline, on a test tree of its own pre-images."""
-    from reviewer._config import Config
+    from reviewer._config import CacheConfig, Config
     from reviewer.pipeline import build_review
     from reviewer.testtree import build_test_tree
 
     tree = build_test_tree(seed_corpus_thread, tmp_path_factory.mktemp("seed-tree") / "linux")
-    return build_review(seed_corpus_thread, Config(), tree=tree)
+    # A cache of its own: facts and verdicts are kept there, not in the user's cache.
+    cfg = Config(cache=CacheConfig(tmp_path_factory.mktemp("seed-cache")))
+    return build_review(seed_corpus_thread, cfg, tree=tree)
 
 
 def every_kind_review(seed: Review) -> Review:

@@ -174,12 +174,17 @@ def test_tree_view_reads_a_commit_without_checking_it_out(tmp_path: Path) -> Non
     repo = git.Repo.init(tmp_path, initial_branch="master")
     first = commit_files(repo, {"a/x.c": "foo(1);\nbar;\nfoo(2);\n", "b/y.c": "foo\n"}, "first subject")
     second = commit_files(repo, {"a/x.c": "bar\n"}, "second")
-    view = TreeView(repo, first)
+    view = TreeView.open(repo, first)
     assert [(h.path, h.line, h.text) for h in view.grep(r"foo(")] == [("a/x.c", 1, "foo(1);"), ("a/x.c", 3, "foo(2);")]
     assert view.grep_files("-w", "foo") == ("a/x.c", "b/y.c")
     assert view.grep("nothing-matches") == ()
     assert view.read("a/x.c") == b"foo(1);\nbar;\nfoo(2);\n" and view.read("no/such") is None
     assert view.resolve(first[:12]) == first and view.resolve("0123456789ab") is None
     assert view.subject(first) == "first subject"
-    assert TreeView(repo, second).grep_files("-F", "foo(") == ()
+    assert view.at(second).grep_files("-F", "foo(") == ()
     assert view.in_user_refs()
+    assert view.names() == {"a": "tree", "b": "tree"} and view.names("a") == {"x.c": "blob"}
+    # Blobs are written out under the folder given, never above it (names may come from mail).
+    out = tmp_path / "export"
+    assert view.export(["a/x.c", "a/../b/y.c", "/etc/passwd", "no/such"], out) == ["a/x.c"]
+    assert [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()] == ["a/x.c"]

@@ -210,7 +210,7 @@ def test_without_a_tree_revisions_apply_to_a_synthetic_base(
     assert [o.offset for o in results[2].offsets] == [0]
 
 
-def test_revision_naming_blobs_the_tree_lacks_falls_back_to_synthetic(
+def test_revision_that_applies_neither_way_names_the_hunk_and_falls_back_only_when_asked(
     seed_revisions: tuple[Revision, ...], tmp_path: Path
 ) -> None:
     other = tmp_path / "other"
@@ -222,7 +222,15 @@ def test_revision_naming_blobs_the_tree_lacks_falls_back_to_synthetic(
     _git(other, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x")
     v1 = seed_revisions[0]
     (result,) = apply_all([v1], other, thread_key="k", scratch=tmp_path / "s")
+    assert not result.applied and not result.synthetic and result.already_in is None
+    assert result.error is not None and (result.error.path, result.error.hunk) == ("mm/page_alloc.c", 1)
+    assert "context not found" in result.error.reason
+    assert result.error.reason.endswith("; nor in reverse")
+
+    (result,) = apply_all([v1], other, thread_key="k", scratch=tmp_path / "s", synthetic_fallback=True)
     assert result.applied and result.synthetic and result.base_how == "synthetic"
+    assert result.fallback.startswith(f"{other}: mm/page_alloc.c hunk #1: context not found")
+    assert "nor in reverse" in result.fallback and "[tree] synthetic_fallback" in result.fallback
     sketch = seed_revisions[2]  # names no blobs: the tree is taken at its word, and it fails
     (result,) = apply_all([sketch], other, thread_key="k", scratch=tmp_path / "s")
     assert not result.applied and result.base_how == "branch HEAD" and result.error is not None

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from ..fixes import fixes_summary
 from ..model import (
+    AppliedRevision,
     Comment,
     CommentLink,
     Finding,
@@ -39,6 +40,7 @@ __all__ = [
     "PROPERTY_NAMES",
     "group_links",
     "group_violations",
+    "in_tree_text",
     "introduces",
     "label_of",
     "linked_violation",
@@ -185,6 +187,16 @@ def configs_text(configs: Sequence[SimConfig]) -> str:
     return f"{order_text}, {compound_text}, {kmem_text}"
 
 
+def in_tree_text(a: AppliedRevision) -> str:
+    """``already in your tree at <commit> (found by patch-id)``, or without the commit when the
+    history does not show it; empty for a revision the tree does not have."""
+    if a.already_in is None:
+        return ""
+    if a.already_in.commit:
+        return f"already in your tree at {a.already_in.commit[:12]} (found by {a.already_in.found_by})"
+    return "already in your tree (it applies in reverse; the history does not show the commit)"
+
+
 def introduces(rr: RevisionReview) -> bool:
     """True when ``rr`` introduces a simulator violation or an error/warning finding (what the
     summary line lists after "introduces")."""
@@ -201,6 +213,8 @@ def summary_lines(review: Review) -> list[str]:
         if a is None or not a.applied:
             parts.append("does not apply" + (f" ({a.error})" if a is not None and a.error else ""))
         else:
+            if a.already_in is not None:
+                parts.append(in_tree_text(a))
             introduced = _names(rr, Status.INTRODUCED)
             fixed = _names(rr, Status.FIXED)
             if introduced:

@@ -134,6 +134,9 @@ def _apply(a: AppliedRevision | None) -> dict[str, Any] | None:
             for f in a.functions
         ],
         "range_diff": a.range_diff,
+        "already_in": None if a.already_in is None else {
+            "commit": a.already_in.commit, "found_by": a.already_in.found_by or None},
+        "fallback": a.fallback,
     }
 
 

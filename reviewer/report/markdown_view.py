@@ -9,6 +9,7 @@ from ._common import (
     configs_text,
     group_links,
     group_violations,
+    in_tree_text,
     label_of,
     linked_violation,
     outline_text,
@@ -41,6 +42,10 @@ def _revision(review: Review, rr: RevisionReview) -> list[str]:
             out.append(f"- applies: **no**: {_md(str(a.error or ''))}")
         else:
             out.append(f"- applies: yes, on `{a.base[:12]}` ({_md(a.base_how)})" + (" (synthetic base)" if a.synthetic else ""))
+            if a.already_in is not None:
+                out.append(f"- {_md(in_tree_text(a))}")
+            if a.fallback:
+                out.append(f"- synthetic base because {_md(a.fallback)}")
             if a.offsets:
                 out.append("- offsets: " + ", ".join(f"{_md(o.path)} hunk #{o.hunk} {o.offset:+d}" for o in a.offsets))
             if a.files:

@@ -30,6 +30,7 @@ from ._common import (
     configs_text,
     group_links,
     group_violations,
+    in_tree_text,
     label_of,
     linked_violation,
     quoted_tail,
@@ -65,6 +66,10 @@ def _apply_lines(rr: RevisionReview) -> list[str]:
     if not a.applied:
         return [f"  applies: NO — {a.error}" if a.error else "  applies: NO"]
     out = [f"  applies: yes, on {a.base[:12]} ({a.base_how}){' [synthetic base]' if a.synthetic else ''}"]
+    if a.already_in is not None:
+        out.append(f"  {in_tree_text(a)}")
+    if a.fallback:
+        out.append(f"  synthetic base because {a.fallback}")
     if a.offsets:
         out.append("  offsets: " + ", ".join(f"{o.path} hunk #{o.hunk} {o.offset:+d}" for o in a.offsets))
     if a.files:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import difflib
-import os
-import subprocess
 from collections.abc import Sequence
-from pathlib import Path
 
-from .._errors import TreeError
 from ..model import Revision
 from ._diffscan import FileDiff
 from ._normalise import file_diffs, normalise_diff
@@ -25,28 +21,12 @@ def diff_of_diffs(old: Sequence[FileDiff], new: Sequence[FileDiff]) -> list[str]
     return lines[2:]
 
 
-def _git_range_diff(repo: Path, old_commit: str, new_commit: str) -> list[str]:
-    """The diff-of-diffs lines of the code sections (metadata and commit message left out)."""
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
-    # A huge creation factor pairs the two commits however different they are.
-    cmd = [
-        "git",
-        "-C",
-        str(repo),
-        "range-diff",
-        "--no-color",
-        "--creation-factor=999",
-        f"{old_commit}^..{old_commit}",
-        f"{new_commit}^..{new_commit}",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, env=env, check=False)
-    if proc.returncode != 0:
-        raise TreeError(
-            f"{repo}: git range-diff failed: {proc.stderr.decode(errors='replace').strip()[:200]}"
-        )
+def _range_diff_code_lines(output: str) -> list[str]:
+    """The diff-of-diffs lines of the code sections of ``git range-diff`` output (metadata and
+    commit message left out)."""
     out: list[str] = []
     in_code = False
-    for line in proc.stdout.decode(errors="replace").splitlines():
+    for line in output.splitlines():
         if not line.startswith("    "):
             continue  # the "1: abc ! 1: def title" pair line
         body = line[4:]
@@ -62,25 +42,21 @@ def range_diff_summary(
     old: Revision,
     new: Revision,
     *,
-    repo: Path | None = None,
-    old_commit: str | None = None,
-    new_commit: str | None = None,
+    range_diff: str | None = None,
     functions: Sequence[str] = (),
 ) -> str:
     """``vs v1: mm/page_alloc.c (__free_pages); diff-of-diffs +12/-3 (git range-diff)``.
 
-    ``git range-diff`` when both revisions are commits in ``repo``, else a diff of the
-    normalised diffs. ``functions``: the functions whose post-image differs (from the trees).
+    ``range_diff``: the output of ``git range-diff`` of the two revisions' commits, when the
+    trees stage could run it; else a diff of the normalised diffs. ``functions``: the functions
+    whose post-image differs (from the trees).
     """
     old_files, new_files = file_diffs(old), file_diffs(new)
     method = "normalised diffs"
     lines = diff_of_diffs(old_files, new_files)
-    if repo is not None and old_commit and new_commit:
-        try:
-            lines = _git_range_diff(repo, old_commit, new_commit)
-            method = "git range-diff"
-        except TreeError:
-            pass
+    if range_diff is not None:
+        lines = _range_diff_code_lines(range_diff)
+        method = "git range-diff"
     added = sum(1 for x in lines if x.startswith("+"))
     removed = sum(1 for x in lines if x.startswith("-"))
     old_by_path = {f.path: normalise_diff([f]) for f in old_files}

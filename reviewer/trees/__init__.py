@@ -3,19 +3,29 @@ user's checkout; touched functions before and after; callee lookup for the simul
 
 from __future__ import annotations
 
+from ._facts import FactKey, FactStore
 from ._functions import FunctionSpan, find_functions
+from ._git import Git, git_env, open_repo
 from ._lookup import SourceLookup
 from ._revision import apply_all, apply_revision, apply_synthetic, revision_ref, scratch_repo
+from ._search import GrepHit, TreeSearch
 from ._synthetic import layout_file, preimage_lines
 
 __all__ = [
+    "FactKey",
+    "FactStore",
     "FunctionSpan",
+    "Git",
+    "GrepHit",
     "SourceLookup",
+    "TreeSearch",
     "apply_all",
     "apply_revision",
     "apply_synthetic",
     "find_functions",
+    "git_env",
     "layout_file",
+    "open_repo",
     "preimage_lines",
     "revision_ref",
     "scratch_repo",

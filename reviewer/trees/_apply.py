@@ -57,19 +57,23 @@ def _safe_path(path: str) -> bool:
     return not path.startswith("/") and all(p not in ("", ".", "..", ".git") for p in parts)
 
 
-def _offsets(stderr: str, files: Sequence[FileDiff]) -> tuple[HunkOffset, ...]:
-    """Every hunk's offset: git reports only the hunks that moved; the rest moved 0 lines."""
-    reported: dict[tuple[str, int], int] = {}
+def _offsets(stderr: str, files: Sequence[FileDiff], reverse: bool = False) -> tuple[HunkOffset, ...]:
+    """Every hunk's offset: git reports only the hunks that moved; the rest moved 0 lines.
+
+    Reverse-applied, git numbers the reversed hunk by the revision's pre-image start and prints
+    the offset with its sign flipped: the offset is taken from the line it succeeded at."""
+    reported: dict[tuple[str, int], tuple[int, int]] = {}
     current = ""
     for line in stderr.splitlines():
         if m := _CHECKING.match(line):
             current = m.group(1)
         elif (m := _HUNK_OK.match(line)) and m.group(3) is not None:
-            reported[(current, int(m.group(1)))] = int(m.group(3))
+            reported[(current, int(m.group(1)))] = (int(m.group(2)), int(m.group(3)))
     out = []
     for f in files:
-        for n, _ in enumerate(f.hunks, 1):
-            out.append(HunkOffset(f.path, n, reported.get((f.path, n), 0)))
+        for n, hunk in enumerate(f.hunks, 1):
+            at, offset = reported.get((f.path, n), (0, 0))
+            out.append(HunkOffset(f.path, n, at - hunk.old_start if reverse and at else offset))
     return tuple(out)
 
 
@@ -129,9 +133,11 @@ def _apply_once(
 
 
 def apply_to_base(
-    git: Git, base: str, files: Sequence[FileDiff], patch_text: str, *, three_way: bool
+    git: Git, base: str, files: Sequence[FileDiff], patch_text: str, *, three_way: bool,
+    reverse: bool = False,
 ) -> TreeApplied | ApplyError:
-    """Apply ``patch_text`` (the repaired diff of ``files``) to commit ``base``."""
+    """Apply ``patch_text`` (the repaired diff of ``files``) to commit ``base``; with
+    ``reverse``, take it out of ``base`` (``git apply -R``: is the revision already there?)."""
     paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
     unsafe = next((p for p in paths if not _safe_path(p)), None)
     if unsafe is not None:
@@ -142,13 +148,14 @@ def apply_to_base(
         patch.write_text(patch_text, encoding="utf-8", errors="surrogateescape")
         index_path = Path(tmp) / "index"
         last: tuple[str, tuple[str, ...]] = ("", ())
-        for options in option_sets(three_way):
+        for options in option_sets(three_way and not reverse):
+            options = ("-R", *options) if reverse else options
             ok, stderr, after = _apply_once(git, index_path, base_entries, patch, options)
             if ok:
                 changes: dict[str, Entry | None] = {p: after.get(p) for p in paths}
                 changes.update({p: e for p, e in after.items() if p not in changes})
                 tree = graft(git, f"{base}^{{tree}}", changes)
-                return TreeApplied(tree, _offsets(stderr, files), options, changes)
+                return TreeApplied(tree, _offsets(stderr, files, reverse), options, changes)
             last = (stderr, options)
     return _explain(git, base, files, _error(last[0], files, last[1]))
 

@@ -17,7 +17,7 @@ import tree_sitter
 
 from ..cparse import parse_c
 
-__all__ = ["FunctionSpan", "find_functions", "function_at", "function_named"]
+__all__ = ["BraceIndex", "FunctionSpan", "find_functions", "function_at", "function_named"]
 
 _NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_]\w*)\s*\(")
 _SIGNATURE_START = re.compile(r"^[A-Za-z_]")
@@ -69,50 +69,54 @@ def _first_error_line(node: tree_sitter.Node) -> int | None:
     return None
 
 
-def _strip_code(line: str, in_comment: bool) -> tuple[str, bool]:
-    """The line without comments and string/char literals (braces inside them do not count)."""
-    out: list[str] = []
-    i = 0
-    while i < len(line):
-        if in_comment:
-            end = line.find("*/", i)
-            if end < 0:
-                return "".join(out), True
-            i, in_comment = end + 2, False
-            continue
-        two = line[i : i + 2]
-        if two == "/*":
-            in_comment, i = True, i + 2
-        elif two == "//":
-            break
-        elif line[i] in "\"'":
-            quote, i = line[i], i + 1
-            while i < len(line) and line[i] != quote:
-                i += 2 if line[i] == "\\" else 1
-            i += 1
+# Braces, and what hides braces from the compiler: comments, string and character literals
+# (a literal left open ends with its line, as the old per-line scan had it).
+_BRACE_TOKENS = re.compile(
+    r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*(?:\"|$)|'(?:\\.|[^'\\\n])*(?:'|$)|[{}\n]",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+def _brace_closes(lines: list[str]) -> dict[int, int]:
+    """For each 1-based line holding a ``{``, the line of the brace that closes its first one.
+
+    One regular-expression pass over the file: a kernel file has thousands of lines and a
+    function whose tree-sitter node has errors is checked against this index, not rescanned.
+    """
+    closes: dict[int, int] = {}
+    stack: list[tuple[int, bool]] = []
+    line, opened_here = 1, False
+    for m in _BRACE_TOKENS.finditer("\n".join(lines)):
+        token = m.group()
+        if token == "{":
+            stack.append((line, not opened_here))
+            opened_here = True
+        elif token == "}":
+            if stack:
+                at, first = stack.pop()
+                if first:
+                    closes[at] = line
         else:
-            out.append(line[i])
-            i += 1
-    return "".join(out), in_comment
+            newlines = token.count("\n")
+            if newlines:
+                line, opened_here = line + newlines, False
+    return closes
 
 
-def _matching_close(lines: list[str], open_line: int) -> int | None:
-    """1-based line of the brace that closes the first ``{`` on 1-based ``open_line``."""
-    depth = 0
-    in_comment = False
-    for n in range(open_line, len(lines) + 1):
-        code, in_comment = _strip_code(lines[n - 1], in_comment)
-        for ch in code:
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return n
-    return None
+class BraceIndex:
+    """:func:`_brace_closes` of one file, worked out on first use and then shared."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self._closes: dict[int, int] | None = None
+
+    def close(self, open_line: int) -> int | None:
+        if self._closes is None:
+            self._closes = _brace_closes(self.lines)
+        return self._closes.get(open_line)
 
 
-def _brace_scan(lines: list[str], line: int, path: str) -> FunctionSpan | None:
+def _brace_scan(lines: list[str], line: int, path: str, braces: BraceIndex) -> FunctionSpan | None:
     """The kernel-style function around 1-based ``line``: ``{`` at column 0 to its ``}``."""
     for open_line in range(min(line, len(lines)), 0, -1):
         text = lines[open_line - 1]
@@ -120,7 +124,7 @@ def _brace_scan(lines: list[str], line: int, path: str) -> FunctionSpan | None:
             _SIGNATURE_START.match(text) and text.rstrip().endswith("{") and "(" in text
         ):
             continue
-        close = _matching_close(lines, open_line)
+        close = braces.close(open_line)
         if close is None or close < line:
             return None
         start = open_line if not text.startswith("{") else open_line - 1
@@ -139,6 +143,7 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
     """Every function definition tree-sitter finds, extents checked where it reported errors."""
     lines = source.split("\n")
     tree = parse_c(source)
+    braces = BraceIndex(lines)  # worked out when a definition has errors
     out: list[FunctionSpan] = []
     stack = [tree.root_node]
     while stack:
@@ -153,8 +158,7 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
             if error_line is not None:
                 body = node.child_by_field_name("body")
                 open_line = body.start_point[0] + 1 if body is not None else start
-                close = _matching_close(lines, open_line)
-                end = close or end
+                end = braces.close(open_line) or end
                 problems = (
                     f"{path}:{error_line}: tree-sitter could not parse this line of {name}; extent from brace matching",
                 )
@@ -166,13 +170,15 @@ def find_functions(source: str, path: str) -> list[FunctionSpan]:
 
 
 def function_at(
-    functions: Iterable[FunctionSpan], source_lines: list[str], line: int, path: str
+    functions: Iterable[FunctionSpan], source_lines: list[str], line: int, path: str,
+    braces: BraceIndex | None = None,
 ) -> FunctionSpan | None:
-    """The function containing 1-based ``line``: from ``functions``, else by brace matching."""
+    """The function containing 1-based ``line``: from ``functions``, else by brace matching
+    (``braces``: the file's index, when the caller asks about several lines)."""
     for f in functions:
         if f.start_line <= line <= f.end_line:
             return f
-    return _brace_scan(source_lines, line, path)
+    return _brace_scan(source_lines, line, path, braces or BraceIndex(source_lines))
 
 
 def function_named(functions: Iterable[FunctionSpan], name: str) -> FunctionSpan | None:

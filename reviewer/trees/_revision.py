@@ -12,15 +12,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-import git as gitpython
-
 from .._errors import TreeError
 from ..model import AppliedRevision, ApplyError, Revision, TouchedFunction
 from ..revisions import file_diffs, patch_text, range_diff_summary
 from ._apply import apply_to_base
 from ._base import find_base
-from ._git import Git, open_repo, ref_component
-from ._synthetic import KnownLines, build_synthetic_base
+from ._git import Git, init_bare, open_repo, ref_component
+from ._intree import find_in_history, without_revision_message
+from ._synthetic import KnownLines, build_synthetic_base, reviewer_commit
 from ._touched import touched_functions
 
 __all__ = ["apply_all", "apply_revision", "apply_synthetic", "revision_ref", "scratch_repo"]
@@ -100,10 +99,17 @@ def _apply_and_record(
 
 
 def apply_revision(
-    revision: Revision, repo_path: Path, *, thread_key: str, branch: str = "HEAD"
+    revision: Revision,
+    repo_path: Path,
+    *,
+    thread_key: str,
+    branch: str = "HEAD",
+    git: Git | None = None,
 ) -> AppliedRevision:
-    """Apply onto the base found in ``repo_path``; a failure is reported in ``error``."""
-    git = open_repo(repo_path)
+    """Apply onto the base found in ``repo_path`` (``git``: its runner, when the caller has one);
+    a revision the branch already has is applied to the branch with it reverse-applied; a
+    failure is reported in ``error``."""
+    git = git or open_repo(repo_path)
     base = find_base(git, revision.base_hints, branch)
     start = AppliedRevision(
         revision_id=revision.id,
@@ -112,19 +118,52 @@ def apply_revision(
         base_how=base.how,
         repo_path=str(repo_path),
     )
-    return _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
+    forwards = _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
+    if forwards.applied:
+        return forwards
+    in_tree = _already_in_tree(git, revision, forwards, thread_key, branch)
+    if in_tree is not None:
+        return in_tree
+    if forwards.error is None:
+        return forwards
+    why = f"{forwards.error.reason}; nor in reverse"
+    return replace(forwards, error=replace(forwards.error, reason=why))
+
+
+def _already_in_tree(
+    git: Git, revision: Revision, failed: AppliedRevision, thread_key: str, branch: str
+) -> AppliedRevision | None:
+    """The revision applied on the branch without it, when it applies to the branch in reverse."""
+    head = git.out("rev-parse", "--verify", f"{branch}^{{commit}}")
+    files = file_diffs(revision)
+    patch = patch_text(revision)
+    taken_out = apply_to_base(git, head, files, patch, three_way=False, reverse=True)
+    if isinstance(taken_out, ApplyError):
+        return None
+    base = reviewer_commit(git, taken_out.tree, without_revision_message(revision.title), parent=head)
+    commit = _commit(git, revision, git.out("rev-parse", f"{head}^{{tree}}"), base)
+    ref = revision_ref(thread_key, revision.id)
+    git.run(["update-ref", ref, commit])
+    return replace(
+        failed,
+        applied=True,
+        base=base,
+        base_how=f"branch {branch} with the revision reverse-applied",
+        commit=commit,
+        ref=ref,
+        offsets=taken_out.offsets,
+        functions=touched_functions(git, base, commit, files, taken_out.offsets),
+        apply_options=taken_out.options,
+        error=None,
+        already_in=find_in_history(git, head, revision, files, patch),
+    )
 
 
 def scratch_repo(path: Path) -> Path:
     """A private bare repository at ``path`` for synthetic bases (created when missing)."""
     if not (path / "HEAD").is_file():
         path.mkdir(parents=True, exist_ok=True)
-        try:
-            gitpython.Repo.init(path, bare=True)
-        except gitpython.GitCommandError as exc:
-            raise TreeError(
-                f"{path}: cannot create a scratch repository: {exc.stderr.strip()}"
-            ) from exc
+        init_bare(path)
     return path
 
 
@@ -149,9 +188,17 @@ def _changed_functions(old: Sequence[TouchedFunction], new: Sequence[TouchedFunc
     return sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
 
 
+def _git_range_diff(git: Git, old_commit: str, new_commit: str) -> str | None:
+    # A huge creation factor pairs the two commits however different they are.
+    result = git.run(["range-diff", "--no-color", "--creation-factor=999",
+                      f"{old_commit}^..{old_commit}", f"{new_commit}^..{new_commit}"], check=False)
+    return result.stdout.decode(errors="replace") if result.returncode == 0 else None
+
+
 def _with_range_diffs(
-    revisions: Sequence[Revision], applied: list[AppliedRevision]
+    revisions: Sequence[Revision], applied: list[AppliedRevision], runners: dict[str, Git]
 ) -> tuple[AppliedRevision, ...]:
+    """``runners``: the git runner of each repository already open, by path."""
     by_id = {r.id: (r, a) for r, a in zip(revisions, applied, strict=True)}
     out = []
     for revision, result in zip(revisions, applied, strict=True):
@@ -160,15 +207,16 @@ def _with_range_diffs(
             out.append(result)
             continue
         old_rev, old_result = prev
-        same_repo = (
-            old_result.applied and result.applied and old_result.repo_path == result.repo_path
-        )
+        output = None
+        if (old_result.applied and result.applied and old_result.commit and result.commit
+                and result.repo_path and old_result.repo_path == result.repo_path):
+            if result.repo_path not in runners:
+                runners[result.repo_path] = open_repo(Path(result.repo_path))
+            output = _git_range_diff(runners[result.repo_path], old_result.commit, result.commit)
         summary = range_diff_summary(
             old_rev,
             revision,
-            repo=Path(result.repo_path) if same_repo and result.repo_path else None,
-            old_commit=old_result.commit if same_repo else None,
-            new_commit=result.commit if same_repo else None,
+            range_diff=output,
             functions=_changed_functions(old_result.functions, result.functions),
         )
         out.append(replace(result, range_diff=summary))
@@ -192,32 +240,46 @@ def apply_all(
     thread_key: str,
     branch: str = "HEAD",
     scratch: Path | None = None,
+    synthetic_fallback: bool = False,
+    git: Git | None = None,
 ) -> tuple[AppliedRevision, ...]:
     """Apply every revision; one that fails does not stop the others.
 
-    With no tree, or when the tree does not hold the blobs a revision names and it does not
-    apply to the branch, the revision is applied to a synthetic base in ``scratch`` (default: a
-    per-thread bare repository under the system temporary directory).
+    With no tree, revisions are applied to a synthetic base in ``scratch`` (default: a
+    per-thread bare repository under the system temporary directory). With a tree (``git``: its
+    runner, when the caller has one), a revision that applies to it neither forwards nor in
+    reverse is reported with the hunk that failed, or, with ``synthetic_fallback``, applied to a
+    synthetic base with ``fallback`` saying why.
     """
     scratch_path = scratch or Path(tempfile.gettempdir()) / "reviewer-synthetic" / ref_component(
         thread_key
     )
+    if repo_path is not None and git is None:
+        git = open_repo(repo_path)
     results: list[AppliedRevision] = []
     for revision in revisions:
         result: AppliedRevision | None = None
         if repo_path is not None:
             try:
-                result = apply_revision(revision, repo_path, thread_key=thread_key, branch=branch)
+                result = apply_revision(
+                    revision, repo_path, thread_key=thread_key, branch=branch, git=git
+                )
             except TreeError as exc:
                 result = _failed(revision, exc, f"branch {branch}")
-            names_missing_blobs = bool(revision.base_hints.blobs) and result.base_how.startswith(
-                "branch"
-            )
-            if result.applied or not names_missing_blobs:
+            if result.applied or not synthetic_fallback:
                 results.append(result)
                 continue
         try:
-            results.append(apply_synthetic(revision, scratch_path, thread_key=thread_key))
+            synthetic = apply_synthetic(revision, scratch_path, thread_key=thread_key)
         except TreeError as exc:
             results.append(result or _failed(revision, exc, "synthetic"))
-    return _with_range_diffs(revisions, results)
+            continue
+        if result is not None:
+            why = f"{result.error}" if result.error else "it does not apply"
+            synthetic = replace(
+                synthetic,
+                fallback=f"{repo_path}: {why}; [tree] synthetic_fallback asks for a base "
+                "built from the hunks",
+            )
+        results.append(synthetic)
+    return _with_range_diffs(revisions, results, {} if git is None else {str(repo_path): git})

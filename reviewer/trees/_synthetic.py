@@ -22,6 +22,7 @@ __all__ = [
     "build_synthetic_base",
     "layout_file",
     "preimage_lines",
+    "reviewer_commit",
     "signature_hints",
 ]
 
@@ -141,7 +142,9 @@ def layout_file(lines: Mapping[int, str], hints: Mapping[int, str] | None = None
     return "\n".join(text[1:]) + "\n"
 
 
-def _commit(git: Git, tree: str, message: str) -> str:
+def reviewer_commit(git: Git, tree: str, message: str, *, parent: str | None = None) -> str:
+    """A commit of the tool's own (a made-up base): fixed identity and date, so the same tree
+    and message give the same commit id on every run."""
     stamp = f"{int(_EPOCH.timestamp())} +0000"
     env = {
         "GIT_AUTHOR_NAME": "reviewer",
@@ -151,7 +154,8 @@ def _commit(git: Git, tree: str, message: str) -> str:
         "GIT_COMMITTER_EMAIL": "reviewer@localhost",
         "GIT_COMMITTER_DATE": stamp,
     }
-    return git.with_env(**env).out("commit-tree", "--no-gpg-sign", tree, "-m", message)
+    parents = ["-p", parent] if parent else []
+    return git.with_env(**env).out("commit-tree", "--no-gpg-sign", tree, *parents, "-m", message)
 
 
 def build_synthetic_base(git: Git, files: Sequence[FileDiff]) -> tuple[str, KnownLines]:
@@ -166,4 +170,4 @@ def build_synthetic_base(git: Git, files: Sequence[FileDiff]) -> tuple[str, Know
         whole = {n for n, section in hints.get(path, {}).items() if whole_signature(section)}
         known[path] = frozenset(lines) | whole
     tree = graft(git, EMPTY_TREE, changes)
-    return _commit(git, tree, SYNTHETIC_SUBJECT), known
+    return reviewer_commit(git, tree, SYNTHETIC_SUBJECT), known

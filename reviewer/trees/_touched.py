@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 
 from ..model import FunctionImage, HunkOffset, TouchedFunction
 from ..revisions import FileDiff, Hunk
-from ._functions import FunctionSpan, find_functions, function_at, function_named
+from ._functions import BraceIndex, FunctionSpan, find_functions, function_at, function_named
 from ._git import Git
 
 _NAME_BEFORE_PAREN = re.compile(r"([A-Za-z_]\w*)\s*\(")
@@ -35,14 +36,21 @@ def _known(known: Mapping[str, frozenset[int]] | None, path: str | None) -> froz
     return None if known is None else known.get(path or "", frozenset())
 
 
+@functools.lru_cache(maxsize=8)
+def _functions_of(source: str, path: str) -> tuple[FunctionSpan, ...]:
+    """The definitions of one file's text: revisions of one thread share their base's file."""
+    return tuple(find_functions(source, path))
+
+
 def _spans_at(
     source: str, path: str, changed: Sequence[int]
 ) -> tuple[list[FunctionSpan], dict[str, FunctionSpan]]:
     lines = source.split("\n")
-    functions = find_functions(source, path)
+    functions = list(_functions_of(source, path))
+    braces = BraceIndex(lines)
     touched: dict[str, FunctionSpan] = {}
     for line in changed:
-        span = function_at(functions, lines, line, path)
+        span = function_at(functions, lines, line, path, braces)
         if span is not None:
             touched.setdefault(span.name, span)
     return functions, touched
