@@ -234,6 +234,18 @@ def test_without_tree_or_lore_the_tag_is_not_checked() -> None:
     assert any("lore" in n for n in tag.notes)
 
 
+def test_a_one_commit_tree_checks_nothing_and_says_so(tmp_path: Path) -> None:
+    """A tree imported as one commit has no history: the tag is not checked, no commit is
+    offered (nothing was ever seen absent), and the note does not call the tag wrong."""
+    tree = build_test_tree(seed_thread(), tmp_path / "linux")
+    result = fixes_of(build_review(seed_thread(), Config(), tree=tree))
+    [tag] = result.tags
+    assert tag.verdict is TagVerdict.NOT_CHECKED and not result.suggestions
+    [note] = result.notes
+    assert note.startswith("the tag could not be checked; no other commit offered")
+    assert "one commit" in note and "does not hold" not in note
+
+
 # ------------------------------------------------------------------ lore
 
 

@@ -106,7 +106,7 @@ def describe_fixes(result: FixesReview) -> list[str]:
     lines += describe_suggestions(result)
     for check in result.stable:
         lines += _tag(check, stable=True)
-    lines += [f"Fixes: {n}" for n in result.notes]
+    lines += [f"note: {n}" for n in result.notes]
     return lines
 
 

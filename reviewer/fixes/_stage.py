@@ -115,7 +115,7 @@ class FixesStage:
         stable = tuple(self._check_stable(hint, rr, targets, prober) for hint in hints)
         if any(c.verdict is TagVerdict.VERIFIED for c in checks):
             return FixesReview(checks, stable=stable)
-        suggestions, notes = self._suggest(rr, targets, prober, tagged=bool(tags))
+        suggestions, notes = self._suggest(rr, targets, prober, checks=checks)
         return FixesReview(checks, suggestions, notes, stable)
 
     def _cannot(self, rr: RevisionReview) -> str:
@@ -303,12 +303,17 @@ class FixesStage:
         return Walk(tuple(ordered), lambda commit: self._version(commit, names), floor=parent is not None)
 
     def _suggest(self, rr: RevisionReview, targets: Sequence[Target], prober: Prober,
-                 *, tagged: bool) -> tuple[tuple[FixesSuggestion, ...], tuple[str, ...]]:
+                 *, checks: Sequence[FixesTagCheck]) -> tuple[tuple[FixesSuggestion, ...], tuple[str, ...]]:
         fixed = [t for t in targets if t.fixed]
         if not fixed:
             return (), ()
         assert rr.applied is not None
-        what = "the tag does not hold; no other commit offered" if tagged else "no Fixes: tag; none offered"
+        if not checks:
+            what = "no Fixes: tag; none offered"
+        elif all(c.verdict is TagVerdict.NOT_CHECKED for c in checks):
+            what = "the tag could not be checked; no other commit offered"
+        else:
+            what = "the tag does not hold; no other commit offered"
         if self._history is None:
             return (), (f"{what}: {self._no_history}, so no history to bisect",)
         if not self._own_base(rr):
