@@ -92,12 +92,11 @@ def test_local_mbox(tmp_path: Path) -> None:
     assert not (tmp_path / "cache").exists()  # local files never touch the cache
 
 
-@pytest.mark.real_data
-def test_corpus_mbox_with_junk_before_first_from_line(tmp_path: Path) -> None:
+def test_mbox_with_junk_before_first_from_line(tmp_path: Path) -> None:
     path = tmp_path / "saved.mbox"
-    path.write_bytes(b"Saved from lore\nanother junk line\n" + (CORPUS / "seed-thread.mbox").read_bytes())
+    path.write_bytes(b"Saved from lore\nanother junk line\n" + SEED.read_bytes())
     thread = fetch_thread(classify_input(str(path)), _cfg(tmp_path))
-    assert len(thread.messages) == 12
+    assert len(thread.messages) == 13
     assert thread.root == V1
 
 
