@@ -208,13 +208,17 @@ def _find_root(ids: Sequence[str], raws: Sequence[bytes], wanted: str | None) ->
         h = mail_headers(raw)
         candidates = [h.in_reply_to, *reversed(h.references)]
         parent[msgid] = next((p for p in candidates if p and p in present and p != msgid), None)
-        dates[msgid] = h.date or datetime.max.replace(tzinfo=UTC)
+        # Undated mail sorts first, as the thread stage dates it (1970).
+        dates[msgid] = h.date or datetime.min.replace(tzinfo=UTC)
     if not ids:
         return None
     start = wanted if wanted in present else min(ids, key=lambda m: dates[m])
     seen = {start}
     cur = start
-    while (up := parent.get(cur)) is not None and up not in seen:
+    while (up := parent.get(cur)) is not None:
+        if up in seen:
+            # A References loop: the thread stage cuts it where this walk meets itself again.
+            return up
         seen.add(up)
         cur = up
     return cur
