@@ -9,6 +9,7 @@ options that were needed are recorded: none, ``--3way`` (when the pre-image blob
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tempfile
 from collections.abc import Sequence
@@ -52,9 +53,38 @@ def option_sets(three_way: bool) -> list[tuple[str, ...]]:
     return sets
 
 
+_SYMLINK = "120000"
+_GITLINK = "160000"
+
+
 def _safe_path(path: str) -> bool:
+    """Relative, no ``.``/``..``/empty component, and no ``.git`` (nor ``.GIT``, ``.git.``, as
+    case-insensitive or dot-stripping file systems would read it)."""
     parts = path.split("/")
-    return not path.startswith("/") and all(p not in ("", ".", "..", ".git") for p in parts)
+    return not path.startswith("/") and all(
+        p not in ("", ".", "..") and p.lower().rstrip(". ") != ".git" for p in parts
+    )
+
+
+def _link_leaves_tree(path: str, target: str) -> bool:
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    return target.startswith("/") or resolved == ".." or resolved.startswith("../") or not _safe_path(resolved)
+
+
+def _confine(git: Git, entries: dict[str, Entry | None]) -> ApplyError | None:
+    """What the applied diff made, refused when it points outside the tree: a submodule (its
+    commit lives elsewhere) or a symlink whose target leaves the tree or names .git."""
+    for path, entry in sorted(entries.items()):
+        if entry is None:
+            continue
+        mode, sha = entry
+        if mode == _GITLINK:
+            return ApplyError(path, None, "adds a submodule (gitlink); not applied")
+        if mode == _SYMLINK:
+            target = (git.blob(sha) or b"").decode(errors="replace")
+            if _link_leaves_tree(path, target):
+                return ApplyError(path, None, f"symlink to {target!r} leaves the tree; not applied")
+    return None
 
 
 def _offsets(stderr: str, files: Sequence[FileDiff]) -> tuple[HunkOffset, ...]:
@@ -147,6 +177,8 @@ def apply_to_base(
             if ok:
                 changes: dict[str, Entry | None] = {p: after.get(p) for p in paths}
                 changes.update({p: e for p, e in after.items() if p not in changes})
+                if (refused := _confine(git, changes)) is not None:
+                    return refused
                 tree = graft(git, f"{base}^{{tree}}", changes)
                 return TreeApplied(tree, _offsets(stderr, files), options, changes)
             last = (stderr, options)

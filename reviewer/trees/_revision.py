@@ -19,7 +19,7 @@ from ..model import AppliedRevision, ApplyError, Revision, TouchedFunction
 from ..revisions import file_diffs, patch_text, range_diff_summary
 from ._apply import apply_to_base
 from ._base import find_base
-from ._git import Git, open_repo, ref_component
+from ._git import Git, base_env, open_repo, ref_component
 from ._synthetic import KnownLines, build_synthetic_base
 from ._touched import touched_functions
 
@@ -31,11 +31,10 @@ def revision_ref(thread_key: str, revision_id: str) -> str:
 
 
 def _commit(git: Git, revision: Revision, tree: str, parent: str) -> str:
-    stamp = (
-        f"{int(revision.date.timestamp())} {revision.date:%z}"
-        if revision.date.tzinfo
-        else str(int(revision.date.timestamp()))
-    )
+    # "@<seconds>": git reads small values (a mail without a Date header is dated 1970) as a
+    # date too; git refuses times before 1970.
+    seconds = max(0, int(revision.date.timestamp()))
+    stamp = f"@{seconds} {revision.date:%z}" if revision.date.tzinfo else f"@{seconds}"
     name = revision.author.name or revision.author.email or "unknown"
     env = {
         "GIT_AUTHOR_NAME": name,
@@ -163,13 +162,15 @@ def _with_range_diffs(
         same_repo = (
             old_result.applied and result.applied and old_result.repo_path == result.repo_path
         )
+        repo = Path(result.repo_path) if same_repo and result.repo_path else None
         summary = range_diff_summary(
             old_rev,
             revision,
-            repo=Path(result.repo_path) if same_repo and result.repo_path else None,
+            repo=repo,
             old_commit=old_result.commit if same_repo else None,
             new_commit=result.commit if same_repo else None,
             functions=_changed_functions(old_result.functions, result.functions),
+            git_env=None if repo is None else {**base_env(), **open_repo(repo).env},
         )
         out.append(replace(result, range_diff=summary))
     return tuple(out)
