@@ -60,6 +60,7 @@ from .model import (
     TouchedFunction,
     Trailer,
 )
+from .trees import hardened_env
 
 __all__ = [
     "COMMIT_MESSAGE",
@@ -298,6 +299,7 @@ def build_context(
             repo = git.Repo(applied.repo_path)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
             raise TreeError(f"{applied.repo_path}: not a git repository") from exc
+        repo.git.update_environment(**hardened_env(Path(repo.git_dir)))
     if repo is not None and applied is not None and not applied.synthetic:
         commit = applied.base if side is Side.BASE else (applied.commit if applied.applied else None)
         if commit and is_hex(commit):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .._errors import TreeError
@@ -25,9 +25,10 @@ def diff_of_diffs(old: Sequence[FileDiff], new: Sequence[FileDiff]) -> list[str]
     return lines[2:]
 
 
-def _git_range_diff(repo: Path, old_commit: str, new_commit: str) -> list[str]:
+def _git_range_diff(repo: Path, old_commit: str, new_commit: str,
+                    git_env: Mapping[str, str] | None) -> list[str]:
     """The diff-of-diffs lines of the code sections (metadata and commit message left out)."""
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+    env = dict(git_env) if git_env is not None else {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     # A huge creation factor pairs the two commits however different they are.
     cmd = [
         "git",
@@ -66,18 +67,20 @@ def range_diff_summary(
     old_commit: str | None = None,
     new_commit: str | None = None,
     functions: Sequence[str] = (),
+    git_env: Mapping[str, str] | None = None,
 ) -> str:
     """``vs v1: mm/page_alloc.c (__free_pages); diff-of-diffs +12/-3 (git range-diff)``.
 
-    ``git range-diff`` when both revisions are commits in ``repo``, else a diff of the
-    normalised diffs. ``functions``: the functions whose post-image differs (from the trees).
+    ``git range-diff`` when both revisions are commits in ``repo`` (run with ``git_env``, the
+    trees stage's hardened environment), else a diff of the normalised diffs. ``functions``: the
+    functions whose post-image differs (from the trees).
     """
     old_files, new_files = file_diffs(old), file_diffs(new)
     method = "normalised diffs"
     lines = diff_of_diffs(old_files, new_files)
     if repo is not None and old_commit and new_commit:
         try:
-            lines = _git_range_diff(repo, old_commit, new_commit)
+            lines = _git_range_diff(repo, old_commit, new_commit, git_env)
             method = "git range-diff"
         except TreeError:
             pass

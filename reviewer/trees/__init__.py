@@ -4,6 +4,7 @@ user's checkout; touched functions before and after; callee lookup for the simul
 from __future__ import annotations
 
 from ._functions import FunctionSpan, find_functions
+from ._git import hardened_env
 from ._lookup import SourceLookup
 from ._revision import apply_all, apply_revision, apply_synthetic, revision_ref, scratch_repo
 from ._synthetic import layout_file, preimage_lines
@@ -15,6 +16,7 @@ __all__ = [
     "apply_revision",
     "apply_synthetic",
     "find_functions",
+    "hardened_env",
     "layout_file",
     "preimage_lines",
     "revision_ref",
