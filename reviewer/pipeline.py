@@ -33,10 +33,10 @@ from .model import (
     Thread,
 )
 from .progress import SILENT, Progress
-from .revisions import find_revisions
+from .revisions import file_diffs, find_revisions
 from .sim import SimCache, simulate_revision
 from .thread import build_thread
-from .trees import SourceLookup, apply_all
+from .trees import SourceLookup, apply_all, hardened_env
 from .verdicts import link_comments, revision_positions
 
 __all__ = ["ReviewRequest", "build_review", "review_thread", "thread_key"]
@@ -157,7 +157,7 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
         checked = _check(revision, result, checks)
         reviews.append(RevisionReview(revision, result, sim, checked.revision,
                                       revision_positions(thread, revision, revisions),
-                                      _simulation_notes(result, sim, cfg)))
+                                      _diff_notes(revision) + _simulation_notes(result, sim, cfg)))
         if result.applied:
             base = bases.setdefault(result.base, _Base(result))
             base.of.append(revision.label)
@@ -187,6 +187,16 @@ def _simulate(revision: Revision, result: AppliedRevision, cfg: Config,
     return out.revision, out.base
 
 
+def _diff_notes(revision: Revision) -> tuple[str, ...]:
+    """Hunks the mail ended before their header's line counts: a truncated or wrapped mail (or
+    a hand-edited hunk) is reviewed as posted, and the reader is told."""
+    return tuple(
+        f"{f.path}: hunk {n} ends before the lines its header counts (mail cut short, "
+        "a wrapped line, or a hand-edited hunk); reviewed as posted"
+        for f in file_diffs(revision) for n, hunk in enumerate(f.hunks, 1) if not hunk.complete
+    )
+
+
 def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: Config) -> tuple[str, ...]:
     """Say so when the simulator had nothing to run: silence would read as "clean"."""
     if not result.applied or sim:
@@ -201,6 +211,8 @@ def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: C
 
 def _check(revision: Revision, result: AppliedRevision, checks: Sequence[LoadedCheck]) -> CheckResult:
     repo = git.Repo(result.repo_path) if result.repo_path else None
+    if repo is not None:  # checks read the tree through GitPython: the same hardened git
+        repo.git.update_environment(**hardened_env(Path(repo.git_dir)))
     try:
         return check_revision(revision, result, None, checks, repo=repo)
     finally:
