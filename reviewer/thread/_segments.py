@@ -26,7 +26,7 @@ from dataclasses import replace
 
 from ..model import Segment, SegmentKind
 
-__all__ = ["attribute_quotes", "normalise", "own_lines", "quote_depth", "segment_body"]
+__all__ = ["QUOTE_SEARCH_LIMIT", "attribute_quotes", "normalise", "own_lines", "quote_depth", "segment_body"]
 
 _PSEUDO_FROM_RE = re.compile(r"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$")
 _GIT_VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)*([.-]\S+)?\s*$")
@@ -229,7 +229,7 @@ def own_lines(segments: Sequence[Segment]) -> frozenset[str]:
     )
 
 
-_SEARCH_LIMIT = 50
+QUOTE_SEARCH_LIMIT = 50
 """Ancestors searched for quoted text beyond the one the depth names (deep chains stay linear)."""
 
 
@@ -255,7 +255,7 @@ def attribute_quotes(
         quoted = [n for line in seg.text.split("\n") if (n := normalise(line))]
         chosen = min(seg.depth, len(ancestors)) - 1
         if _score(quoted, ancestors[chosen][1]) < 0.5:
-            for k, (_, lines) in enumerate(ancestors[:_SEARCH_LIMIT]):
+            for k, (_, lines) in enumerate(ancestors[:QUOTE_SEARCH_LIMIT]):
                 if k != chosen and _score(quoted, lines) >= 0.5:
                     chosen = k
                     break
