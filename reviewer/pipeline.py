@@ -69,6 +69,7 @@ def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = S
     notes: list[str] = []
     if raw.from_cache:
         notes.append(f"thread read from the cache ({raw.server or 'local'})")
+    notes.extend(raw.notes)
     thread = build_thread(raw.messages, source=raw.source, root_hint=raw.root)
 
     others: tuple[OtherVersion, ...] = ()

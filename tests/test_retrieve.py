@@ -389,13 +389,15 @@ def test_refresh_refetches(lore_server: LoreServer, lore_config: Config) -> None
 def test_faults_give_one_line_fetch_errors(
     lore_server: LoreServer, tmp_path: Path, fault: str | int, cause: str,
 ) -> None:
-    cfg = Config(lore=LoreConfig(timeout=0.5), cache=CacheConfig(tmp_path / "c"))
+    cfg = Config(lore=LoreConfig(timeout=0.5, retry_delay=0.05), cache=CacheConfig(tmp_path / "c"))
     lore_server.fail(r"t\.mbox\.gz$", fault)
     started = time.monotonic()
     with pytest.raises(FetchError) as err:
         fetch_thread(classify_input(V1), cfg)
     msg = str(err.value)
     assert msg.startswith(f"{V1}: {cause}"), msg
+    assert " (after 3 attempts in " in msg  # each of these is worth another try
+    assert sum(p.endswith("t.mbox.gz") for p in lore_server.paths()) == 3
     assert "\n" not in msg and "Traceback" not in msg
     assert time.monotonic() - started < 10
     assert ThreadCache(cfg.cache.dir).get_thread(V1) is None  # a failure caches nothing
