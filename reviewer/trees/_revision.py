@@ -20,6 +20,7 @@ from ..revisions import file_diffs, patch_text, range_diff_summary
 from ._apply import apply_to_base
 from ._base import find_base
 from ._git import Git, base_env, open_repo, ref_component
+from ._refs import PRIVATE_REFS, update_private_ref
 from ._synthetic import KnownLines, build_synthetic_base
 from ._touched import touched_functions
 
@@ -27,7 +28,7 @@ __all__ = ["apply_all", "apply_revision", "apply_synthetic", "revision_ref", "sc
 
 
 def revision_ref(thread_key: str, revision_id: str) -> str:
-    return f"refs/reviewer/{ref_component(thread_key)}/{ref_component(revision_id)}"
+    return f"{PRIVATE_REFS}{ref_component(thread_key)}/{ref_component(revision_id)}"
 
 
 def _commit(git: Git, revision: Revision, tree: str, parent: str) -> str:
@@ -67,7 +68,7 @@ def _apply_and_record(
         return replace(start, error=outcome)
     commit = _commit(git, revision, outcome.tree, start.base)
     ref = revision_ref(thread_key, revision.id)
-    git.run(["update-ref", ref, commit])
+    update_private_ref(git, ref, commit)
     known_post = None
     if known_pre is not None:
         # A synthetic base applies exactly: the post-image lines are the hunks' new lines.
