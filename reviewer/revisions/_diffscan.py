@@ -130,8 +130,10 @@ class FileDiff:
         """The file's diff repaired into a form ``git apply`` and unidiff accept."""
         old = _header_name("a/", self.old_path)
         new = _header_name("b/", self.new_path)
-        out = [f"diff --git {_header_name('a/', self.old_path or self.new_path)} "
-               f"{_header_name('b/', self.new_path or self.old_path)}"]
+        # Two different names are told apart by their spaces only when quoted.
+        renamed = bool(self.old_path and self.new_path and self.old_path != self.new_path)
+        out = [f"diff --git {_header_name('a/', self.old_path or self.new_path, quote=renamed)} "
+               f"{_header_name('b/', self.new_path or self.old_path, quote=renamed)}"]
         out += self.extended
         out += [f"--- {old}", f"+++ {new}"]
         for hunk in self.hunks:
@@ -140,10 +142,10 @@ class FileDiff:
         return out
 
 
-def _header_name(prefix: str, path: str | None) -> str:
+def _header_name(prefix: str, path: str | None, *, quote: bool = False) -> str:
     """A name for a diff header: C-quoted when it must be (git apply reads a name with spaces
     from the ``diff --git`` line; the ``---``/``+++`` lines need no trailing tab then)."""
-    return quote_path(prefix + path) if path else "/dev/null"
+    return quote_path(prefix + path, always=quote and " " in path) if path else "/dev/null"
 
 
 def _is_quoted(line: str) -> bool:
@@ -173,10 +175,10 @@ def _unquote(text: str) -> tuple[str, str] | None:
     return None
 
 
-def quote_path(path: str) -> str:
+def quote_path(path: str, *, always: bool = False) -> str:
     """``path`` as git writes it in a header: C-quoted when it holds control characters, quotes
-    or backslashes (spaces need no quotes)."""
-    if not _NEEDS_QUOTES.search(path):
+    or backslashes (spaces need no quotes), or ``always``."""
+    if not always and not _NEEDS_QUOTES.search(path):
         return path
     inverse = {v: k for k, v in _C_ESCAPES.items()}
     body = "".join(
