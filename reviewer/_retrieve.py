@@ -14,6 +14,7 @@ import gzip
 import logging
 import socket
 import threading
+import time
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -210,7 +211,7 @@ def _fetch_remote(
                     tried = f" ({attempts.summary()})" if attempts.made > 1 or attempts.gave_up_because else ""
                     raise FetchError(f"{source}: {failure}{tried}") from exc
                 progress(f"{failure}; trying again in {wait:g} s")
-                attempts.sleep(wait)
+                time.sleep(wait)
 
 
 def _transient(exc: BaseException) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -41,44 +40,38 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
 
 @dataclass
 class Attempts:
-    """The tries of one request: ask :meth:`wait_before_next` after each transient failure.
-
-    ``clock`` and ``sleep`` are ``time.monotonic`` and ``time.sleep`` unless a caller (a test)
-    gives others.
-    """
+    """The tries of one request: :meth:`begin` each, :meth:`next_wait` after a transient failure."""
 
     lore: LoreConfig
-    clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
     made: int = 0
     started: float | None = None
     gave_up_because: str = ""
-    """Why no further try was made ("" while tries remain or after a success)."""
+    """Why no further try was made when tries remained ("" otherwise)."""
 
     def begin(self) -> None:
         if self.started is None:
-            self.started = self.clock()
+            self.started = time.monotonic()
         self.made += 1
 
     @property
     def elapsed(self) -> float:
-        return 0.0 if self.started is None else self.clock() - self.started
+        return 0.0 if self.started is None else time.monotonic() - self.started
 
     def next_wait(self, retry_after: float | None) -> float | None:
         """Seconds to wait before the next try, or None when there is none to make."""
         if self.made >= self.lore.attempts:
-            self.gave_up_because = f"{self.made} attempts"
             return None
         backoff = self.lore.retry_delay * 2.0 ** (self.made - 1)
         wait = max(backoff, retry_after or 0.0)
         # The next try may take up to the request timeout: start it only if it can end in time.
         if self.elapsed + wait + self.lore.timeout > self.lore.retry_budget:
-            asked = f" (the server asked to wait {retry_after:g} s)" if retry_after else ""
-            self.gave_up_because = (f"{self.made} attempt{'s' if self.made > 1 else ''}; no time "
-                                    f"for another within {self.lore.retry_budget:g} s{asked}")
+            asked = f": the server asked to wait {retry_after:g} s" if retry_after else ""
+            self.gave_up_because = f"no time for another within {self.lore.retry_budget:g} s{asked}"
             return None
         return wait
 
     def summary(self) -> str:
         """``after 3 attempts in 4.2 s``: what was tried, for the message that gives up."""
-        return f"after {self.gave_up_because or f'{self.made} attempts'} in {self.elapsed:.1f} s"
+        tries = f"{self.made} attempt{'s' if self.made > 1 else ''}"
+        why = f"; {self.gave_up_because}" if self.gave_up_because else ""
+        return f"after {tries} in {self.elapsed:.1f} s{why}"
