@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(BIN)/review: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ test: $(BIN)/review
 	$(BIN)/ruff check reviewer checks tests benchmarks
 	$(BIN)/mypy reviewer
 	$(BIN)/pytest -q
+
+# Property tests with a large budget (>= 100,000 generated inputs); the result goes into TESTING.md.
+fuzz: $(BIN)/review
+	$(BIN)/python tests/fuzz.py
 
 # Numbers go into BENCHMARKS.md by hand; generated trees are cached in benchmarks/_work/.
 bench: $(BIN)/review

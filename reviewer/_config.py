@@ -34,6 +34,12 @@ __all__ = [
 class LoreConfig:
     timeout: float = 30.0
     search_versions: bool = True
+    attempts: int = 3
+    """Tries of a request in all (1: no retry), for the failures worth another (see _retry)."""
+    retry_delay: float = 1.0
+    """Seconds before the second try; doubled before each next one (Retry-After wins if longer)."""
+    retry_budget: float = 60.0
+    """Seconds all tries and waits of one request may take together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +179,14 @@ def _get(raw: dict[str, Any], section: str, key: str, kind: type | tuple[type, .
     return value
 
 
+def _number(raw: dict[str, Any], section: str, key: str, default: float) -> float:
+    """A float key where 0 is a value, not "unset"."""
+    value = _get(raw, section, key, float)
+    if value is not None and value < 0:
+        raise ConfigError(f"config: [{section}] {key} = {value!r} is negative")
+    return default if value is None else float(value)
+
+
 def _paths(values: list[Any], section: str, key: str) -> tuple[Path, ...]:
     if not all(isinstance(v, str) for v in values):
         raise ConfigError(f"config: [{section}] {key} must be a list of paths")
@@ -206,6 +220,9 @@ def load_config(*extra: Path, include_user: bool = True) -> Config:
         lore=LoreConfig(
             timeout=_get(raw, "lore", "timeout", float) or 30.0,
             search_versions=bool(_get(raw, "lore", "search_versions", bool)),
+            attempts=max(1, _get(raw, "lore", "attempts", int) or 3),
+            retry_delay=_number(raw, "lore", "retry_delay", 1.0),
+            retry_budget=_get(raw, "lore", "retry_budget", float) or 60.0,
         ),
         cache=CacheConfig(Path(cache_dir).expanduser()) if cache_dir else CacheConfig(),
         tree=TreeConfig(

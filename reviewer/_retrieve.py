@@ -14,10 +14,11 @@ import gzip
 import logging
 import socket
 import threading
+import time
 import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import b4
@@ -37,6 +38,7 @@ from ._mbox import (
     split_mbox,
     write_mboxrd,
 )
+from ._retry import TRANSIENT_STATUS, Attempts, retry_after_seconds
 
 __all__ = ["Progress", "RawThread", "fetch_thread", "lore_server", "parse_git_overrides"]
 
@@ -69,6 +71,8 @@ class RawThread:
     from_cache: bool = False
     server: str = ""
     """The public-inbox base URL it came from (empty for local files)."""
+    notes: tuple[str, ...] = ()
+    """What the reader should know about how it was fetched (a cached copy used after a failure)."""
 
 
 def parse_git_overrides(overrides: Sequence[str]) -> dict[str, str]:
@@ -140,11 +144,42 @@ def _cache_ttl(config: Mapping[str, object]) -> int:
         return 600
 
 
+class _LastResponse:
+    """The status and headers of the session's latest response (liblore keeps them to itself)."""
+
+    def __init__(self) -> None:
+        self.status: int | None = None
+        self.headers: Mapping[str, str] = {}
+
+    def forget(self) -> None:
+        self.status, self.headers = None, {}
+
+    def __call__(self, response: requests.Response, *args: object, **kwargs: object) -> None:
+        self.status, self.headers = response.status_code, response.headers
+
+    @property
+    def retry_after(self) -> float | None:
+        return retry_after_seconds(self.headers.get("Retry-After"))
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+_CORRUPT = (EOFError, gzip.BadGzipFile, zlib.error)
+"""What gzip raises for a body that is cut short or is not gzip at all."""
+
+_FETCH_ERRORS = (liblore.LibloreError, requests.RequestException, OSError, EOFError, zlib.error)
+"""liblore raises RemoteError for most failures but lets a broken body through as requests' or
+gzip's own exceptions: all of them become one FetchError line."""
+
+
 def _fetch_remote(
     msgid: str, source: ThreadSource, cfg: Config, cache: ThreadCache,
     git_overrides: Sequence[str], refresh: bool, progress: Progress,
 ) -> tuple[str, bytes]:
-    """(server, thread mbox) from the public-inbox server b4 is configured for."""
+    """(server, thread mbox) from the public-inbox server b4 is configured for, tried again
+    after a transient failure (:mod:`._retry`)."""
     with _b4_config(git_overrides) as config:
         _point_midmask_at(source)
         server = _base_url(str(config.get("midmask") or b4.LOREADDR + "/all/%s"))
@@ -156,25 +191,59 @@ def _fetch_remote(
             cache_ttl=_cache_ttl(config),
             request_timeout=cfg.lore.timeout,
         )
-    node.set_user_agent("b4", b4.__VERSION__)
+    last = _LastResponse()
+    session = requests.Session()
+    session.headers["User-Agent"] = f"b4/{b4.__VERSION__}"
+    session.hooks["response"].append(last)
+    node.set_requests_session(session)
+    attempts = Attempts(cfg.lore)
     progress(f"fetching {msgid} from {server}")
-    try:
-        with node:
-            return server, node.get_mbox_by_msgid(msgid, nocache=refresh)
-    except (liblore.LibloreError, requests.RequestException, OSError, EOFError, zlib.error) as exc:
-        # liblore raises RemoteError for most failures but lets a broken body through as
-        # requests' or gzip's own exceptions: all of them become one FetchError line.
-        raise FetchError(f"{source}: {_describe_failure(exc, server, cfg.lore.timeout)}") from exc
+    with session, node:
+        while True:
+            attempts.begin()
+            last.forget()  # a failure is judged by this try's answer only
+            try:
+                return server, node.get_mbox_by_msgid(msgid, nocache=refresh)
+            except _FETCH_ERRORS as exc:
+                failure = _describe_failure(exc, server, cfg.lore.timeout, last)
+                wait = attempts.next_wait(last.retry_after) if _transient(exc) else None
+                if wait is None:
+                    tried = f" ({attempts.summary()})" if attempts.made > 1 or attempts.gave_up_because else ""
+                    raise FetchError(f"{source}: {failure}{tried}") from exc
+                progress(f"{failure}; trying again in {wait:g} s")
+                time.sleep(wait)
 
 
-def _describe_failure(exc: BaseException, server: str, timeout: float) -> str:
-    """One line saying why the fetch failed, without a traceback."""
-    host = urllib.parse.urlparse(server).netloc or server
+def _transient(exc: BaseException) -> bool:
+    """A failure another try may not meet: a timeout, a cut or corrupt body, HTTP 429/5xx."""
+    chain = _causes(exc)
+    if any(isinstance(e, socket.gaierror | ConnectionRefusedError) or "refused" in str(e) for e in chain):
+        return False  # no such host, nothing listening: it will not come back in seconds
+    if any(isinstance(e, _CORRUPT + (requests.Timeout, requests.ConnectionError,
+                                     requests.exceptions.ChunkedEncodingError,
+                                     requests.exceptions.ContentDecodingError)) for e in chain):
+        return True
+    return isinstance(exc, liblore.RemoteError) and exc.status_code in TRANSIENT_STATUS
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
     chain: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and len(chain) < 8:
         chain.append(cur)
         cur = cur.__cause__ or cur.__context__
+    return chain
+
+
+def _describe_failure(exc: BaseException, server: str, timeout: float,
+                      last: _LastResponse | None = None) -> str:
+    """One line saying why the fetch failed, without a traceback."""
+    host = urllib.parse.urlparse(server).netloc or server
+    if (last is not None and last.status == 200 and last.content_type
+            and "gzip" not in last.content_type and "octet-stream" not in last.content_type
+            and any(isinstance(e, _CORRUPT) for e in _causes(exc))):
+        return f"{host} answered {last.content_type}, not a gzip mbox (an error or bot-check page?)"
+    chain = _causes(exc)
     for e in chain:
         if isinstance(e, requests.Timeout):
             return f"no answer from {host} within {timeout:g} s"
@@ -187,14 +256,15 @@ def _describe_failure(exc: BaseException, server: str, timeout: float) -> str:
                 return f"cannot connect to {host} (connection refused)"
             return f"cannot connect to {host} ({type(e).__name__})"
     for e in chain:
-        if isinstance(e, EOFError | gzip.BadGzipFile | zlib.error):
+        if isinstance(e, _CORRUPT):
             return f"truncated or corrupt gzip answer from {host}"
         if isinstance(e, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
             return f"truncated answer from {host}"
     if isinstance(exc, liblore.RemoteError) and exc.status_code is not None:
         if exc.status_code == 404:
             return f"not found on {server}"
-        return f"HTTP {exc.status_code} from {host}"
+        asked = last.retry_after if last is not None else None
+        return f"HTTP {exc.status_code} from {host}" + (f" (Retry-After {asked:g} s)" if asked else "")
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{host}: {text[:200]}"
 
@@ -208,13 +278,17 @@ def _find_root(ids: Sequence[str], raws: Sequence[bytes], wanted: str | None) ->
         h = mail_headers(raw)
         candidates = [h.in_reply_to, *reversed(h.references)]
         parent[msgid] = next((p for p in candidates if p and p in present and p != msgid), None)
-        dates[msgid] = h.date or datetime.max.replace(tzinfo=UTC)
+        # Undated mail sorts first, as the thread stage dates it (1970).
+        dates[msgid] = h.date or datetime.min.replace(tzinfo=UTC)
     if not ids:
         return None
     start = wanted if wanted in present else min(ids, key=lambda m: dates[m])
     seen = {start}
     cur = start
-    while (up := parent.get(cur)) is not None and up not in seen:
+    while (up := parent.get(cur)) is not None:
+        if up in seen:
+            # A References loop: the thread stage cuts it where this walk meets itself again.
+            return up
         seen.add(up)
         cur = up
     return cur
@@ -294,7 +368,19 @@ def fetch_thread(
     if offline:
         raise FetchError(f"{source}: not in cache (offline)")
 
-    server, mbox = _fetch_remote(msgid, source, cfg, cache, git_overrides, refresh, say)
+    try:
+        server, mbox = _fetch_remote(msgid, source, cfg, cache, git_overrides, refresh, say)
+    except FetchError as exc:
+        cached = cache.get_thread(msgid)
+        if cached is None:
+            raise
+        # --refresh could not reach the server: the copy from the last fetch beats no review.
+        when = datetime.fromtimestamp(cached.fetched, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        note = f"{exc}; used the cached copy fetched {when} (replies since then are missing)"
+        say(note)
+        thread = _raw_thread(str(source), split_mbox(cached.mbox), msgid, from_cache=True,
+                             server=cached.source)
+        return replace(thread, notes=(note,))
     try:
         messages = split_mbox(mbox)
     except MailError as exc:

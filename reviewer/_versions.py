@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 import httpx
 
 from ._cache import ThreadCache
-from ._config import Config
+from ._config import Config, LoreConfig
 from ._errors import FetchError, MailError
 from ._input import SourceKind, ThreadSource
 from ._mbox import mail_headers, split_mbox, text_body
 from ._retrieve import Progress, RawThread, fetch_thread, lore_server
+from ._retry import TRANSIENT_STATUS, Attempts, retry_after_seconds
 from .model import Address, OtherVersion, Subject
 from .thread import parse_subject
 
@@ -136,7 +137,7 @@ def _messages(mbox: bytes) -> tuple[bytes, ...]:
 
 async def _ask(
     client: httpx.AsyncClient, server: str, query: _Query, cache: ThreadCache,
-    offline: bool, refresh: bool,
+    offline: bool, refresh: bool, lore: LoreConfig,
 ) -> _Answer:
     cached = cache.get_search(server, query.q)
     if offline or (cached is not None and not refresh):
@@ -145,8 +146,7 @@ async def _ask(
         return _Answer(query, _messages(cached), True)
     url = f"{server}/?x=m&q={urllib.parse.quote_plus(query.q)}"
     try:
-        resp = await client.post(url, content=b"x=m")
-        mbox = _decode_answer(resp.status_code, resp.content)
+        mbox = await _post(client, url, lore)
     except (httpx.HTTPError, FetchError) as exc:
         cause = _cause(exc, server)
         if cached is not None:
@@ -157,6 +157,26 @@ async def _ask(
     except FetchError as exc:  # an unwritable cache costs the next run a search, nothing more
         return _Answer(query, _messages(mbox), False, str(exc))
     return _Answer(query, _messages(mbox), False)
+
+
+async def _post(client: httpx.AsyncClient, url: str, lore: LoreConfig) -> bytes:
+    """The search answer, tried again after a transient failure as the thread fetch is."""
+    attempts = Attempts(lore)
+    while True:
+        attempts.begin()
+        status: int | None = None
+        retry_after: float | None = None
+        try:
+            resp = await client.post(url, content=b"x=m")
+            status, retry_after = resp.status_code, retry_after_seconds(resp.headers.get("Retry-After"))
+            return _decode_answer(resp.status_code, resp.content)
+        except (httpx.HTTPError, FetchError) as exc:
+            transient = (status in TRANSIENT_STATUS or status == 200  # 200: a corrupt body
+                         or (isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.ConnectError)))
+            wait = attempts.next_wait(retry_after) if transient else None
+            if wait is None:
+                raise
+            await asyncio.sleep(wait)
 
 
 def _cause(exc: Exception, server: str) -> str:
@@ -177,7 +197,7 @@ async def _ask_all(
     async with httpx.AsyncClient(timeout=cfg.lore.timeout, follow_redirects=True,
                                  headers={"User-Agent": "reviewer"}) as client:
         return list(await asyncio.gather(
-            *(_ask(client, server, q, cache, offline, refresh) for q in queries)))
+            *(_ask(client, server, q, cache, offline, refresh, cfg.lore) for q in queries)))
 
 
 @dataclass(frozen=True, slots=True)

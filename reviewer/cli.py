@@ -1,14 +1,18 @@
 """The ``review`` command. The only place that prints errors and picks exit codes.
 
 Exit status: 0 the latest revision introduces nothing; 1 it introduces violations;
-2 usage or input errors (one line on stderr, no traceback).
+2 usage or input errors (one line on stderr, no traceback); 70 an internal error (one line;
+``REVIEWER_TRACEBACK=1`` prints the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,11 +20,13 @@ from ._config import Config, load_config
 from ._errors import ReviewerError
 from .model import Review
 
-__all__ = ["main"]
+__all__ = ["console_main", "main"]
 
 EXIT_CLEAN = 0
 EXIT_INTRODUCES = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+"""sysexits' EX_SOFTWARE: reviewer itself failed."""
 
 _PIPED_WIDTH = 140
 
@@ -226,3 +232,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_CLEAN
+    except Exception as exc:  # a bug: one line, not a traceback (unless asked for)
+        if os.environ.get("REVIEWER_TRACEBACK"):
+            traceback.print_exc()
+        text = " ".join(str(exc).split())[:200]
+        sys.stderr.write(f"review: internal error: {type(exc).__name__}: {text} "
+                         "(REVIEWER_TRACEBACK=1 shows where; please report it)\n")
+        return EXIT_INTERNAL
+
+
+def console_main() -> None:
+    """The ``review`` command: :func:`main`, then an exit a late Ctrl-C cannot spoil."""
+    status = main()
+    # The output is written and the status decided: an interrupt now would land in some
+    # finalizer of the interpreter's teardown and print a stray "Exception ignored" traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise SystemExit(status)

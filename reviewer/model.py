@@ -216,12 +216,17 @@ class Thread:
     messages: tuple[Message, ...]
     source: str = ""
     """Where it came from: a URL, a Message-ID, a path."""
+    _by_id: dict[str, Message] = field(init=False, repr=False, compare=False, hash=False)
+    """Message-ID -> message: lookups stay O(1) in a thread of thousands."""
+
+    def __post_init__(self) -> None:
+        by_id: dict[str, Message] = {}
+        for m in self.messages:
+            by_id.setdefault(m.message_id, m)  # the first, as a scan would find it
+        object.__setattr__(self, "_by_id", by_id)
 
     def get(self, message_id: str) -> Message | None:
-        for m in self.messages:
-            if m.message_id == message_id:
-                return m
-        return None
+        return self._by_id.get(message_id)
 
     def __getitem__(self, message_id: str) -> Message:
         m = self.get(message_id)
@@ -334,6 +339,9 @@ class ApplyError:
     path: str
     hunk: int | None
     reason: str
+    refused: bool = False
+    """Refused for confinement (a path, symlink or submodule leaving the tree), not a hunk that
+    failed: it is not tried in reverse or on a synthetic base either."""
 
     def __str__(self) -> str:
         where = f"{self.path} hunk #{self.hunk}" if self.hunk else self.path

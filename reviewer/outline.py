@@ -50,25 +50,32 @@ def _short(thread: Thread, message_id: str | None) -> str:
     return f"{msg.date.strftime('%Y-%m-%d')} {msg.author.display}"
 
 
+_MAX_DEPTH = 16
+"""Reply levels drawn as indentation; deeper replies are drawn at this level with their depth
+(a back-and-forth of thousands of replies stays readable, and is walked without recursion)."""
+
+
 def render_outline(thread: Thread) -> RenderableType:
     """The reply tree, then a table of every position (withdrawn ones struck through)."""
     root = thread.get(thread.root)
     tree = Tree(Text(f"thread {thread.source or thread.root}", style="bold"))
     placed: set[str] = set()
-
-    def add(node: Tree, msg: Message) -> None:
+    starts = [root] if root is not None else []
+    starts += [m for m in thread.messages if m.parent is None and m is not root]  # orphans too
+    # Depth first, children in date order: a stack of (message, node to hang it on, depth).
+    stack: list[tuple[Message, Tree, int]] = [(m, tree, 0) for m in reversed(starts)]
+    while stack:
+        msg, parent, depth = stack.pop()
+        if msg.message_id in placed:
+            continue
         placed.add(msg.message_id)
-        branch = node.add(_label(msg))
-        for child_id in msg.children:
-            child = thread.get(child_id)
-            if child is not None and child_id not in placed:
-                add(branch, child)
-
-    if root is not None:
-        add(tree, root)
-    for msg in thread.messages:  # orphans: replies to messages missing from the thread
-        if msg.message_id not in placed and msg.parent is None:
-            add(tree, msg)
+        label = _label(msg)
+        if depth > _MAX_DEPTH:
+            label.append(f"  (reply level {depth})", style="dim")
+        branch = parent.add(label)
+        below = branch if depth < _MAX_DEPTH else parent
+        children = [c for c in map(thread.get, msg.children) if c is not None]
+        stack.extend((c, below, depth + 1) for c in reversed(children))
 
     table = Table(title="Positions", show_lines=False)
     for column in ("person", "stance", "given", "answers", "status"):

@@ -34,7 +34,7 @@ from .model import (
     Thread,
 )
 from .progress import SILENT, Progress
-from .revisions import find_revisions
+from .revisions import file_diffs, find_revisions
 from .sim import SimCache, simulate_revision
 from .thread import build_thread
 from .trees import FactStore, SourceLookup, TreeSearch, apply_all, open_repo
@@ -70,6 +70,7 @@ def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = S
     notes: list[str] = []
     if raw.from_cache:
         notes.append(f"thread read from the cache ({raw.server or 'local'})")
+    notes.extend(raw.notes)
     thread = build_thread(raw.messages, source=raw.source, root_hint=raw.root)
 
     others: tuple[OtherVersion, ...] = ()
@@ -171,7 +172,7 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
             checked = future.result()
             review = RevisionReview(revision, result, sim, checked.revision,
                                     revision_positions(thread, revision, revisions),
-                                    _simulation_notes(result, sim, cfg),
+                                    _diff_notes(revision) + _simulation_notes(result, sim, cfg),
                                     checks=tuple(c.id for c in checks if c.run is not None))
             # After simulation: the Fixes: tags are checked against the same verdicts and cache.
             reviews.append(replace(review, fixes=fixes.review(review, base_id=_base_id(result))))
@@ -212,6 +213,16 @@ def _simulate(revision: Revision, result: AppliedRevision, cfg: Config, cache: S
     key = SimulationKey(revision.id, _base_id(result), result.functions, result.base, result.commit,
                         cfg.simulator, tuple(sorted((k, str(v)) for k, v in cfg.kconfig_map.items())))
     return remembered_simulation(facts, key, run)
+
+
+def _diff_notes(revision: Revision) -> tuple[str, ...]:
+    """Hunks the mail ended before their header's line counts: a truncated or wrapped mail (or
+    a hand-edited hunk) is reviewed as posted, and the reader is told."""
+    return tuple(
+        f"{f.path}: hunk {n} ends before the lines its header counts (mail cut short, "
+        "a wrapped line, or a hand-edited hunk); reviewed as posted"
+        for f in file_diffs(revision) for n, hunk in enumerate(f.hunks, 1) if not hunk.complete
+    )
 
 
 def _simulation_notes(result: AppliedRevision, sim: Sequence[SimVerdict], cfg: Config) -> tuple[str, ...]:

@@ -123,7 +123,7 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Monk
         monkeypatch.delenv(var, raising=False)
     cache = tmp_path / "cache"
     config = tmp_path / "review-config.toml"
-    config.write_text(f'[lore]\ntimeout = 5\n\n[cache]\ndir = "{cache}"\n')
+    config.write_text(f'[lore]\ntimeout = 5\nretry_delay = 0.05\n\n[cache]\ndir = "{cache}"\n')
     return Cli(config=config, cache=cache, capsys=capsys)
 
 

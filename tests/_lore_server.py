@@ -15,10 +15,11 @@ GET works wherever POST does (httpx callers may use either). Query language: ``s
 words (subject or body), ``AND`` between terms, ``OR`` between groups; date terms
 (``d:``/``dt:``/``rt:``) match everything.
 
-Faults per path regex: an HTTP status (500, 503, 404), ``hang`` (no answer until the server
-stops: longer than any test client timeout), ``truncate`` (a gzip body cut in half, correct
-Content-Length) and ``cut`` (the connection drops mid-body). Every request is recorded, so a test
-can assert that the cached or offline path made none.
+Faults per path regex: an HTTP status (500, 503, 404; with a ``Retry-After`` header if asked),
+``hang`` (no answer until the server stops: longer than any test client timeout), ``truncate``
+(a gzip body cut in half, correct Content-Length), ``cut`` (the connection drops mid-body) and
+``html`` (200 with a text/html page instead of the mbox, as a bot check answers). Every request
+is recorded, so a test can assert that the cached or offline path made none.
 
 The mbox reading and writing here are deliberately independent of reviewer's own (_mbox.py):
 the server must not share the bugs of the client it tests.
@@ -104,6 +105,7 @@ class _Fault:
     pattern: re.Pattern[str]
     kind: str
     times: int | None
+    retry_after: str | None = None
 
 
 @dataclass
@@ -147,22 +149,24 @@ class LoreServer:
         return [m for m in self.mails.values() if m.msgid in seen]
 
     # ----------------------------------------------------------------- faults
-    def fail(self, pattern: str, kind: str | int, times: int | None = None) -> None:
-        """Answer requests whose path matches ``pattern`` with a fault (status, hang, truncate, cut)."""
+    def fail(self, pattern: str, kind: str | int, times: int | None = None, *,
+             retry_after: str | None = None) -> None:
+        """Answer the next ``times`` (None: all) requests whose path matches ``pattern`` with a
+        fault: a status (with ``Retry-After: retry_after`` if given), hang, truncate, cut, html."""
         with self._lock:
-            self._faults.append(_Fault(re.compile(pattern), str(kind), times))
+            self._faults.append(_Fault(re.compile(pattern), str(kind), times, retry_after))
 
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
 
-    def fault_for(self, path: str) -> str | None:
+    def fault_for(self, path: str) -> _Fault | None:
         with self._lock:
             for f in self._faults:
                 if f.pattern.search(path) and (f.times is None or f.times > 0):
                     if f.times is not None:
                         f.times -= 1
-                    return f.kind
+                    return f
         return None
 
     def record(self, method: str, path: str) -> None:
@@ -262,19 +266,24 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -----------------------------------------------------------------
     def _send(self, status: int, data: bytes = b"", ctype: str = "text/plain",
-              location: str | None = None, body: bool = True) -> None:
+              location: str | None = None, body: bool = True, retry_after: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         if location:
             self.send_header("Location", location)
+        if retry_after:
+            self.send_header("Retry-After", retry_after)
         self.end_headers()
         if body and data:
             self.wfile.write(data)
 
     def _gzip(self, messages: list[_Mail], body: bool, fault: str | None) -> None:
         data = gzip.compress(_mboxrd([m.raw for m in messages]), mtime=0)
-        if fault == "truncate":
+        if fault == "html":
+            page = b"<html><body>Making sure you are not a bot...</body></html>\n"
+            self._send(200, page, "text/html; charset=utf-8", body=body)
+        elif fault == "truncate":
             self._send(200, data[: len(data) // 2], "application/gzip", body=body)
         elif fault == "cut":
             self.send_response(200)
@@ -293,13 +302,15 @@ class _Handler(BaseHTTPRequestHandler):
         split = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(split.query)
         parts = [urllib.parse.unquote(p) for p in split.path.split("/") if p]
-        fault = lore.fault_for(split.path)
+        found = lore.fault_for(split.path)
+        fault = found.kind if found is not None else None
         if fault == "hang":
             lore.hang()
             self.close_connection = True
             return
-        if fault is not None and fault.isdigit():
-            self._send(int(fault), f"fault {fault}\n".encode(), body=body)
+        if found is not None and found.kind.isdigit():
+            self._send(int(found.kind), f"fault {found.kind}\n".encode(), body=body,
+                       retry_after=found.retry_after)
             return
 
         if parts[:3] == ["_", "text", "help"]:
@@ -387,5 +398,7 @@ def lore_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Lor
 
 @pytest.fixture
 def lore_config(tmp_path: Path) -> Config:
-    """A Config whose cache lives in tmp_path, with a short HTTP timeout (hang tests stay fast)."""
-    return Config(lore=LoreConfig(timeout=1.0), cache=CacheConfig(tmp_path / "cache"))
+    """A Config whose cache lives in tmp_path, with a short HTTP timeout and short waits between
+    tries (fault tests stay fast)."""
+    return Config(lore=LoreConfig(timeout=1.0, retry_delay=0.05, retry_budget=10.0),
+                  cache=CacheConfig(tmp_path / "cache"))

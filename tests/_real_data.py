@@ -22,7 +22,7 @@ CORPUS = SHARED / "corpus"
 KERNEL = SHARED / "kernel"
 REASON = "real-data tests skipped: ../shared/corpus not found"
 
-REAL_DATA_FIXTURES = frozenset({"seed_corpus_thread", "seed_thread"})
+REAL_DATA_FIXTURES = frozenset({"seed_corpus_thread"})
 """Fixtures (in the other plugins) that read ``../shared``; a test using one needs real data."""
 
 _REQUIRE_ENV = "REVIEWER_REQUIRE_REAL_DATA"

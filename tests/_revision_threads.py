@@ -1,4 +1,8 @@
-"""Threads from the shared corpus for the revisions/trees tests, built by the real thread stage."""
+"""Threads for the revisions/trees tests, built by the real thread stage.
+
+``seed_thread`` is the seed fixture (fixtures/seed.mbox): its revisions are those of the corpus
+copy (the one extra message is an ack). ``corpus_thread`` reads ../shared (real-data tests only).
+"""
 
 from __future__ import annotations
 
@@ -16,5 +20,5 @@ def corpus_thread(name: str) -> Thread:
 
 
 @pytest.fixture(scope="session")
-def seed_thread() -> Thread:
-    return corpus_thread("seed-thread.mbox")
+def seed_thread(seed_fixture_thread: Thread) -> Thread:
+    return seed_fixture_thread

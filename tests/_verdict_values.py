@@ -1,5 +1,5 @@
 """Review values for the verdicts and report tests: the real seed thread and revisions (built by
-the thread and revisions stages from the shared corpus) with simulator verdicts and findings
+the thread and revisions stages from fixtures/seed.mbox, whose bodies are the corpus's) with simulator verdicts and findings
 written by hand in the shape the simulator and checks produce (the lines are the real lines of
 the posted diffs, so anchoring by position is exercised for real)."""
 
@@ -182,22 +182,22 @@ def seed_revision_reviews(thread: Thread) -> tuple[RevisionReview, ...]:
 
 
 @pytest.fixture(scope="session")
-def seed_review(seed_corpus_thread: Thread) -> Review:
-    rrs = seed_revision_reviews(seed_corpus_thread)
-    return Review(seed_corpus_thread, rrs, link_comments(seed_corpus_thread, rrs))
+def seed_review(seed_fixture_thread: Thread) -> Review:
+    rrs = seed_revision_reviews(seed_fixture_thread)
+    return Review(seed_fixture_thread, rrs, link_comments(seed_fixture_thread, rrs))
 
 
 @pytest.fixture(scope="session")
-def seed_pipeline_review(seed_corpus_thread: Thread, tmp_path_factory: pytest.TempPathFactory) -> Review:
+def seed_pipeline_review(seed_fixture_thread: Thread, tmp_path_factory: pytest.TempPathFactory) -> Review:
     """The seed thread through the whole real pipeline, on a test tree of its own pre-images."""
     from reviewer._config import CacheConfig, Config
     from reviewer.pipeline import build_review
     from reviewer.testtree import build_test_tree
 
-    tree = build_test_tree(seed_corpus_thread, tmp_path_factory.mktemp("seed-tree") / "linux")
+    tree = build_test_tree(seed_fixture_thread, tmp_path_factory.mktemp("seed-tree") / "linux")
     # A cache of its own: facts and verdicts are kept there, not in the user's cache.
     cfg = Config(cache=CacheConfig(tmp_path_factory.mktemp("seed-cache")))
-    return build_review(seed_corpus_thread, cfg, tree=tree)
+    return build_review(seed_fixture_thread, cfg, tree=tree)
 
 
 def every_kind_review(seed: Review) -> Review:

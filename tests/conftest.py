@@ -9,4 +9,5 @@ pytest_plugins = [
     "_cli_env",
     "_dovecot",
     "_draft_values",
+    "_fuzz_profiles",
 ]

@@ -10,10 +10,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from _thread_corpus import corpus_messages
+from _thread_corpus import SEED_FIXTURE
 
 from reviewer._config import Config
 from reviewer._errors import InputError
+from reviewer._mbox import split_mbox
 from reviewer.b4check import b4_result, run_b4_check
 from reviewer.model import Review, Status
 
@@ -65,16 +66,15 @@ def _git_tree(path: Path) -> Path:
     from reviewer.testtree import build_test_tree
     from reviewer.thread import build_thread
 
-    thread = build_thread(corpus_messages("seed-thread.mbox"), mboxrd=True)
+    thread = build_thread(split_mbox(SEED_FIXTURE.read_bytes()))
     return build_test_tree(thread, path)
 
 
-@pytest.mark.real_data
 def test_b4_runs_review_b4_check_on_the_v1_email(tmp_path: Path) -> None:
     """b4's own runner (its stdin bytes, its cwd, its JSON parsing) runs `review b4-check`."""
     from b4.review import checks
 
-    msg = email.message_from_bytes(corpus_messages("seed-thread.mbox")[0], policy=email.policy.EmailPolicy())
+    msg = email.message_from_bytes(split_mbox(SEED_FIXTURE.read_bytes())[0], policy=email.policy.EmailPolicy())
     topdir = _git_tree(tmp_path / "linux")
     results = checks._run_external_cmd([sys.executable, "-m", "reviewer", "b4-check"], msg, str(topdir))
     assert len(results) == 1, results

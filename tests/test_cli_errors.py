@@ -201,3 +201,20 @@ def test_network_guard_refuses_the_internet(no_internet: list[str]) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         socket.create_connection(s.getsockname(), timeout=1).close()
+
+
+def test_an_internal_error_is_one_line_exit_70(cli: Cli, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug in reviewer itself still ends in one line (the traceback only when asked for)."""
+    import reviewer.pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(reviewer.pipeline, "review_thread", broken)
+    result = cli.run(str(SEED), "--no-simulate")
+    assert result.status == 70 and result.out == ""
+    line = _one_line(result.err)
+    assert line.startswith("review: internal error: RecursionError: maximum recursion depth exceeded")
+    monkeypatch.setenv("REVIEWER_TRACEBACK", "1")
+    assert "Traceback" in cli.run(str(SEED), "--no-simulate").err

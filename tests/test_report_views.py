@@ -48,7 +48,7 @@ def test_text_view_is_coloured_on_a_terminal(seed_review: Review) -> None:
 
 def test_markdown_view(seed_review: Review) -> None:
     md = render_markdown(seed_review)
-    assert md.startswith("# Review of corpus")
+    assert md.startswith("# Review of fixture")
     assert "## v2 (inline, 23 Mar) (inline)" in md
     assert "**NAK** (veto): Hugh Dickins" in md
     assert "| introduced | warning | fixes-tag | COMMIT\\_MSG:24 |" in md

@@ -92,12 +92,11 @@ def test_local_mbox(tmp_path: Path) -> None:
     assert not (tmp_path / "cache").exists()  # local files never touch the cache
 
 
-@pytest.mark.real_data
-def test_corpus_mbox_with_junk_before_first_from_line(tmp_path: Path) -> None:
+def test_mbox_with_junk_before_first_from_line(tmp_path: Path) -> None:
     path = tmp_path / "saved.mbox"
-    path.write_bytes(b"Saved from lore\nanother junk line\n" + (CORPUS / "seed-thread.mbox").read_bytes())
+    path.write_bytes(b"Saved from lore\nanother junk line\n" + SEED.read_bytes())
     thread = fetch_thread(classify_input(str(path)), _cfg(tmp_path))
-    assert len(thread.messages) == 12
+    assert len(thread.messages) == 13
     assert thread.root == V1
 
 
@@ -390,13 +389,15 @@ def test_refresh_refetches(lore_server: LoreServer, lore_config: Config) -> None
 def test_faults_give_one_line_fetch_errors(
     lore_server: LoreServer, tmp_path: Path, fault: str | int, cause: str,
 ) -> None:
-    cfg = Config(lore=LoreConfig(timeout=0.5), cache=CacheConfig(tmp_path / "c"))
+    cfg = Config(lore=LoreConfig(timeout=0.5, retry_delay=0.05), cache=CacheConfig(tmp_path / "c"))
     lore_server.fail(r"t\.mbox\.gz$", fault)
     started = time.monotonic()
     with pytest.raises(FetchError) as err:
         fetch_thread(classify_input(V1), cfg)
     msg = str(err.value)
     assert msg.startswith(f"{V1}: {cause}"), msg
+    assert " (after 3 attempts in " in msg  # each of these is worth another try
+    assert sum(p.endswith("t.mbox.gz") for p in lore_server.paths()) == 3
     assert "\n" not in msg and "Traceback" not in msg
     assert time.monotonic() - started < 10
     assert ThreadCache(cfg.cache.dir).get_thread(V1) is None  # a failure caches nothing

@@ -282,3 +282,31 @@ def test_diff_of_diffs_keeps_changed_lines_that_start_with_dashes() -> None:
     v1 = revision("v1", [*head, " List:", "-- first item", " end"])
     v2 = revision("v2", [*head, " List:", "-- second item", " end"])
     assert range_diff_summary(v1, v2).endswith("diff-of-diffs +1/-1 (normalised diffs)")
+
+
+@pytest.mark.parametrize(
+    ("header", "old", "new"),
+    [
+        ("diff --git a/d ir/f g.c b/d ir/f g.c", "d ir/f g.c", "d ir/f g.c"),
+        ('diff --git "a/ta\\tb.c" "b/ta\\tb.c"', "ta\tb.c", "ta\tb.c"),
+        ('diff --git "a/\\303\\274.c" "b/\\303\\274.c"', "\u00fc.c", "\u00fc.c"),
+        ('diff --git a/x y.c "b/x\\"y.c"', "x y.c", 'x"y.c'),
+        ("diff --git a/old.c b/new.c", "old.c", "new.c"),
+    ],
+)
+def test_diff_git_names_with_spaces_and_quotes(header: str, old: str, new: str) -> None:
+    lines = [header, "index 1111111..2222222 100644", "@@ -1 +1 @@", "-a", "+b"]
+    (f,) = scan_diffs(lines)
+    assert (f.old_path, f.new_path) == (old, new)
+    # Written back so git apply reads the same names: quoted where git quotes, spaces plain.
+    again = scan_diffs(f.patch_lines())[0]
+    assert (again.old_path, again.new_path) == (old, new)
+
+
+def test_rename_lines_name_the_paths_git_apply_uses() -> None:
+    lines = ["diff --git a/a.c b/a.c", "similarity index 90%", "rename from a.c",
+             "rename to ../../escape.c", "--- a/a.c", "+++ b/a.c", "@@ -1 +1 @@", "-a", "+b"]
+    (f,) = scan_diffs(lines)
+    # git apply writes where the rename lines say: forged ---/+++ names must not hide it (the
+    # trees stage refuses the ../ name it sees here).
+    assert (f.old_path, f.new_path) == ("a.c", "../../escape.c")

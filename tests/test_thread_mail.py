@@ -124,9 +124,29 @@ def test_multipart_takes_first_text_plain_part() -> None:
     assert parse_mail(raw).body == "plain text"  # the newline before a boundary is the boundary's
 
 
-def test_html_only_message_has_empty_body() -> None:
-    raw = mail(b"<p>hi</p>\n", extra=b"Content-Type: text/html\n")
-    assert parse_mail(raw).body == ""
+def test_html_only_message_is_read_as_its_text() -> None:
+    html = (b"<html><head><style>p {}</style></head><body><div>On Fri, A wrote:</div>"
+            b"<blockquote><p>-\tspin_lock(&amp;l);</p><blockquote>deeper</blockquote></blockquote>"
+            b"<p>Keep the   lock &mdash; please.</p><script>alert(1)</script></body></html>\n")
+    raw = mail(html, extra=b"Content-Type: text/html; charset=utf-8\n")
+    assert parse_mail(raw).body == (
+        "On Fri, A wrote:\n> - spin_lock(&l);\n\n> > deeper\n\nKeep the lock \u2014 please.\n"
+    )
+
+
+def test_patch_attachments_follow_the_text() -> None:
+    raw = mail(
+        b"--XX\nContent-Type: text/plain\n\nSee attached.\n"
+        b"--XX\nContent-Type: text/x-patch; name=a.patch\nContent-Disposition: attachment\n\n"
+        b"diff --git a/a.c b/a.c\n"
+        b"--XX\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=b.diff\n\n"
+        b"diff --git a/b.c b/b.c\n"
+        b"--XX\nContent-Type: application/octet-stream\nContent-Disposition: attachment; filename=c.bin\n\n"
+        b"not a patch\n"
+        b"--XX--\n",
+        extra=b'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="XX"\n',
+    )
+    assert parse_mail(raw).body == "See attached.\n\ndiff --git a/a.c b/a.c\n\ndiff --git a/b.c b/b.c"
 
 
 def test_duplicates_collapse_to_one() -> None:

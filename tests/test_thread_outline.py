@@ -14,12 +14,12 @@ HANNES_23 = "YFo7SOni0s0TbXUm@cmpxchg.org"
 HUGH_25 = "alpine.LSU.2.11.2103251716160.12404@eggly.anvils"
 
 
-def test_outline_json(seed_corpus_thread: Thread) -> None:
-    data = outline_json(seed_corpus_thread)
+def test_outline_json(seed_fixture_thread: Thread) -> None:
+    data = outline_json(seed_fixture_thread)
     json.dumps(data)  # JSON-ready: plain types only
     assert data["root"] == ROOT
     messages = {m["id"]: m for m in data["messages"]}
-    assert len(messages) == 12
+    assert len(messages) == 13
     root = messages[ROOT]
     assert root["parent"] is None and root["date"] == "2021-03-19T03:15:47-04:00"
     assert root["author"] == {"name": "Johannes Weiner", "email": "hannes@cmpxchg.org"}
@@ -45,14 +45,14 @@ def test_outline_json(seed_corpus_thread: Thread) -> None:
     assert withdrawn == {"alpine.LSU.2.11.2103191814040.1043@eggly.anvils", "alpine.LSU.2.11.2103231310020.5513@eggly.anvils"}
 
 
-def test_render_outline(seed_corpus_thread: Thread) -> None:
+def test_render_outline(seed_fixture_thread: Thread) -> None:
     console = Console(width=200, record=True, color_system=None)
-    console.print(render_outline(seed_corpus_thread))
+    console.print(render_outline(seed_fixture_thread))
     text = console.export_text()
     lines = text.splitlines()
     assert "Johannes Weiner" in lines[1] and "[PATCH] mm: page_alloc" in lines[1]
     # Every message appears once in the tree, replies indented under their parent.
-    assert sum(1 for line in lines if "Re: [PATCH]" in line) == 11
+    assert sum(1 for line in lines if "Re: [PATCH]" in line) == 12
     hugh_nak = next(line for line in lines if "2021-03-25 18:55" in line)
     assert "[NAK]" in hugh_nak
     assert "withdrawn by 2021-03-25 Hugh Dickins" in text

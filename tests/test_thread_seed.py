@@ -1,8 +1,14 @@
-"""The seed thread (corpus copy, 12 messages; fixture, 13) and the other corpus threads, built."""
+"""The seed thread and the other corpus threads, built.
+
+The seed tests read fixtures/seed.mbox: the corpus copy's 12 bodies verbatim plus one synthetic
+ack (fixtures/README.md). That the fixture is the corpus copy plus that ack is itself checked
+against ../shared (real data), as are the other corpus threads.
+"""
 
 from __future__ import annotations
 
 import pytest
+from _revision_threads import corpus_thread
 from _thread_corpus import corpus_messages
 
 from reviewer.model import SegmentKind, Stance, Thread
@@ -22,7 +28,7 @@ HUGH_26 = "alpine.LSU.2.11.2103252018170.13067@eggly.anvils"
 WILLY_26B = "20210326120744.GD1719932@casper.infradead.org"
 MICHAL_25 = "seed-synthetic-20210325015849-mhocko@reviewer.invalid"
 
-# Parent of each message, read off the raw In-Reply-To headers of the corpus.
+# Parent of each message, read off the raw In-Reply-To headers (the last: the fixture's own ack).
 PARENTS = {
     ROOT: None,
     WILLY_19: ROOT,
@@ -36,16 +42,17 @@ PARENTS = {
     WILLY_26A: HUGH_25,
     HUGH_26: WILLY_26A,
     WILLY_26B: HUGH_26,
+    MICHAL_25: HANNES_23,
 }
 
 
-def test_seed_tree_shape(seed_corpus_thread: Thread) -> None:
-    t = seed_corpus_thread
+def test_seed_tree_shape(seed_fixture_thread: Thread) -> None:
+    t = seed_fixture_thread
     assert t.root == ROOT
-    assert len(t.messages) == 12
+    assert len(t.messages) == 13
     assert {m.message_id: m.parent for m in t.messages} == PARENTS
     assert t[ROOT].children == (WILLY_19, HUGH_20, MICHAL_22)
-    assert t[HANNES_23].children == (WILLY_23, HUGH_23)
+    assert t[HANNES_23].children == (WILLY_23, HUGH_23, MICHAL_25)
     dates = [m.date for m in t.messages]
     assert dates == sorted(dates)
     # Hugh's 25 Mar 21:04 -0700 is 26 Mar 04:04 UTC: after Willy's 02:51 UTC reply.
@@ -54,16 +61,16 @@ def test_seed_tree_shape(seed_corpus_thread: Thread) -> None:
     assert all(m.date_source == "header" and m.date.tzinfo is not None for m in t.messages)
 
 
-def test_seed_subjects(seed_corpus_thread: Thread) -> None:
-    root = seed_corpus_thread[ROOT].subject
+def test_seed_subjects(seed_fixture_thread: Thread) -> None:
+    root = seed_fixture_thread[ROOT].subject
     assert root.prefixes == ("PATCH",) and root.version == 1 and not root.is_reply
     assert root.title == "mm: page_alloc: fix memcg accounting leak in speculative cache lookup"
-    reply = seed_corpus_thread[HANNES_23].subject
+    reply = seed_fixture_thread[HANNES_23].subject
     assert reply.is_reply and reply.title == root.title  # folded header unfolded
 
 
-def test_hugh_20_mar_segments(seed_corpus_thread: Thread) -> None:
-    msg = seed_corpus_thread[HUGH_20]
+def test_hugh_20_mar_segments(seed_fixture_thread: Thread) -> None:
+    msg = seed_fixture_thread[HUGH_20]
     kinds = [s.kind for s in msg.segments]
     assert kinds[:3] == [SegmentKind.NEW, SegmentKind.QUOTED, SegmentKind.NEW]
     quoted = [s for s in msg.segments if s.kind is SegmentKind.QUOTED]
@@ -76,20 +83,20 @@ def test_hugh_20_mar_segments(seed_corpus_thread: Thread) -> None:
     assert msg.lines[after.first_line] == after.text.split("\n")[0]
 
 
-def test_depth_two_quotes_point_at_the_grandparent(seed_corpus_thread: Thread) -> None:
-    hannes = seed_corpus_thread[HANNES_23]
+def test_depth_two_quotes_point_at_the_grandparent(seed_fixture_thread: Thread) -> None:
+    hannes = seed_fixture_thread[HANNES_23]
     by_depth = {(s.depth, s.quotes) for s in hannes.segments if s.kind is SegmentKind.QUOTED}
     assert by_depth == {(1, HUGH_20), (2, ROOT)}
     hugh_ack = next(s for s in hannes.segments if s.text.startswith("Acked-by: Hugh Dickins"))
     assert hugh_ack.kind is SegmentKind.QUOTED and hugh_ack.depth == 1 and hugh_ack.quotes == HUGH_20
     # Hugh's NAK quotes his own ack (depth 1) and the inline v2 (depth 2).
-    nak = seed_corpus_thread[HUGH_25]
+    nak = seed_fixture_thread[HUGH_25]
     pairs = {(s.depth, s.quotes) for s in nak.segments if s.kind is SegmentKind.QUOTED}
     assert pairs == {(1, HUGH_23), (2, HANNES_23)}
 
 
-def test_sketch_is_a_diff_segment(seed_corpus_thread: Thread) -> None:
-    msg = seed_corpus_thread[WILLY_26A]
+def test_sketch_is_a_diff_segment(seed_fixture_thread: Thread) -> None:
+    msg = seed_fixture_thread[WILLY_26A]
     diffs = [s for s in msg.segments if s.kind is SegmentKind.DIFF]
     assert len(diffs) == 1
     lines = diffs[0].text.split("\n")
@@ -100,11 +107,11 @@ def test_sketch_is_a_diff_segment(seed_corpus_thread: Thread) -> None:
     assert follow.kind is SegmentKind.NEW and follow.text.startswith("We can cache page->memcg_data")
 
 
-def test_patch_and_inline_patch_segments(seed_corpus_thread: Thread) -> None:
-    root = seed_corpus_thread[ROOT]
+def test_patch_and_inline_patch_segments(seed_fixture_thread: Thread) -> None:
+    root = seed_fixture_thread[ROOT]
     assert [s.kind for s in root.segments] == [SegmentKind.NEW, SegmentKind.DIFF, SegmentKind.SIGNATURE]
     assert root.segments[2].text == "-- \n2.30.1"
-    hannes = seed_corpus_thread[HANNES_23]
+    hannes = seed_fixture_thread[HANNES_23]
     diff = next(s for s in hannes.segments if s.kind is SegmentKind.DIFF)
     assert diff.text.startswith("diff --git a/mm/page_alloc.c")
     assert "+\tbool compound = PageHead(page);" in diff.text
@@ -115,27 +122,27 @@ def test_patch_and_inline_patch_segments(seed_corpus_thread: Thread) -> None:
     assert new.kind is SegmentKind.NEW
 
 
-def test_trailers(seed_corpus_thread: Thread) -> None:
-    root = seed_corpus_thread[ROOT]
+def test_trailers(seed_fixture_thread: Thread) -> None:
+    root = seed_fixture_thread[ROOT]
     assert [(t.name, t.person.email if t.person else None) for t in root.trailers] == [
         ("Reported-by", "willy@infradead.org"),
         ("Signed-off-by", "hannes@cmpxchg.org"),
     ]
-    hugh = seed_corpus_thread[HUGH_20]
+    hugh = seed_fixture_thread[HUGH_20]
     # Quoted Reported-by/Signed-off-by are the patch author's, not Hugh's.
     assert [t.name for t in hugh.trailers] == ["Acked-by"]
     ack = hugh.trailers[0]
     assert ack.person is not None and ack.person.email == "hughd@google.com"
     assert ack.comment.startswith("to the split_page_memcg() addition etc, but a doubt just hit me")
     assert ack.comment.endswith("see comment below.")
-    inline = {t.name: t for t in seed_corpus_thread[HANNES_23].trailers}
+    inline = {t.name: t for t in seed_fixture_thread[HANNES_23].trailers}
     assert inline["Fixes"].value.startswith("e320d3012d25")
     assert inline["Cc"].person is not None and inline["Cc"].person.email == "stable@vger.kernel.org"
-    willy = seed_corpus_thread[WILLY_23].trailers
+    willy = seed_fixture_thread[WILLY_23].trailers
     assert [(t.name, t.person.name if t.person else "") for t in willy] == [
         ("Reviewed-by", "Matthew Wilcox (Oracle)")
     ]
-    assert seed_corpus_thread[HUGH_23].trailers[0].comment == ""  # "I know that ..." is a new sentence
+    assert seed_fixture_thread[HUGH_23].trailers[0].comment == ""  # "I know that ..." is a new sentence
 
 
 def _standing(thread: Thread) -> dict[str, list[tuple[Stance, str | None]]]:
@@ -144,10 +151,10 @@ def _standing(thread: Thread) -> dict[str, list[tuple[Stance, str | None]]]:
     }
 
 
-def test_seed_positions(seed_corpus_thread: Thread) -> None:
-    t = seed_corpus_thread
+def test_seed_positions(seed_fixture_thread: Thread) -> None:
+    t = seed_fixture_thread
     assert _standing(t) == {
-        "mhocko@suse.com": [(Stance.ACK, ROOT)],
+        "mhocko@suse.com": [(Stance.ACK, ROOT), (Stance.ACK, HANNES_23)],
         "willy@infradead.org": [(Stance.REVIEW, HANNES_23)],
         "hughd@google.com": [(Stance.NAK, HANNES_23)],
     }
@@ -167,22 +174,30 @@ def test_seed_positions(seed_corpus_thread: Thread) -> None:
 
 def test_fixture_adds_michal_ack_of_v2(seed_fixture_thread: Thread) -> None:
     t = seed_fixture_thread
-    assert len(t.messages) == 13
-    assert t[MICHAL_25].parent == HANNES_23
     michal = t.standing_positions()["mhocko@suse.com"]
     assert [(p.stance, p.message_id, p.answers) for p in michal] == [
         (Stance.ACK, MICHAL_22, ROOT),
         (Stance.ACK, MICHAL_25, HANNES_23),
     ]
-    assert {e: len(ps) for e, ps in t.standing_positions().items()} == {
-        "mhocko@suse.com": 2,
-        "willy@infradead.org": 1,
-        "hughd@google.com": 1,
-    }
     # The quoted ">From" escape artifact is not a second quote level.
     quoted = [s for s in t[MICHAL_25].segments if s.kind is SegmentKind.QUOTED]
     assert quoted[0].depth == 1 and quoted[0].text.startswith("From f6f062a3")
     assert quoted[0].quotes == HANNES_23
+
+
+@pytest.mark.real_data
+def test_fixture_is_the_corpus_copy_plus_one_ack(seed_fixture_thread: Thread) -> None:
+    """What the fixture-based tests above stand for: the corpus thread, read the same way."""
+    corpus_copy = corpus_thread("seed-thread.mbox")
+    corpus = {m.message_id: m for m in corpus_copy.messages}
+    fixture = {m.message_id: m for m in seed_fixture_thread.messages}
+    assert set(fixture) - set(corpus) == {MICHAL_25} and set(corpus) <= set(fixture)
+    for msgid, m in corpus.items():
+        f = fixture[msgid]
+        assert (f.body, f.subject, f.author, f.date, f.parent) == (m.body, m.subject, m.author,
+                                                                    m.date, m.parent), msgid
+        assert (f.segments, f.trailers, f.positions) == (m.segments, m.trailers, m.positions), msgid
+    assert corpus_copy.root == seed_fixture_thread.root == ROOT
 
 
 @pytest.mark.parametrize(

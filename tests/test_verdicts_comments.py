@@ -59,9 +59,9 @@ def _tiny_thread(reply_body: str) -> tuple[Thread, Revision]:
     return Thread("patch@x", (root, reply)), rev
 
 
-def test_hugh_20_march_anchors_to_the_pagehead_line_of_v1(seed_corpus_thread: Thread) -> None:
-    v1 = find_revisions(seed_corpus_thread)[0]
-    comment = next(c for c in _comments_of(seed_corpus_thread, "Hugh Dickins") if c.text.startswith("The put_page_testzero()"))
+def test_hugh_20_march_anchors_to_the_pagehead_line_of_v1(seed_fixture_thread: Thread) -> None:
+    v1 = find_revisions(seed_fixture_thread)[0]
+    comment = next(c for c in _comments_of(seed_fixture_thread, "Hugh Dickins") if c.text.startswith("The put_page_testzero()"))
     assert comment.anchor_revision == v1.id
     assert comment.anchor_file == "mm/page_alloc.c"
     assert comment.anchor_line == 5148  # post-image line of "+\tif (!PageHead(page) && order > 0) {"
@@ -69,32 +69,32 @@ def test_hugh_20_march_anchors_to_the_pagehead_line_of_v1(seed_corpus_thread: Th
     assert "doubly free" in comment.text
 
 
-def test_every_reply_of_every_reviewer_is_kept(seed_corpus_thread: Thread) -> None:
-    comments = split_comments(seed_corpus_thread, find_revisions(seed_corpus_thread))
-    replies = {m.message_id for m in seed_corpus_thread.messages if m.message_id != seed_corpus_thread.root}
+def test_every_reply_of_every_reviewer_is_kept(seed_fixture_thread: Thread) -> None:
+    comments = split_comments(seed_fixture_thread, find_revisions(seed_fixture_thread))
+    replies = {m.message_id for m in seed_fixture_thread.messages if m.message_id != seed_fixture_thread.root}
     # every reply that says something of its own has at least one comment (Hugh wrote five)
     assert {c.message_id for c in comments} == replies
     hugh_messages = {c.message_id for c in comments if c.author.name == "Hugh Dickins"}
     assert len(hugh_messages) == 4
     # the patch posting and the inline v2's own commit message are not comments
-    assert not any(c.message_id == seed_corpus_thread.root for c in comments)
+    assert not any(c.message_id == seed_fixture_thread.root for c in comments)
     assert not any("There are currently two problems with it" in c.text for c in comments)
     # nor are attribution lines and bare sign-offs
     assert not any(c.text.strip() in ("Hugh", "") or c.text.rstrip().endswith("wrote:") for c in comments)
 
 
-def test_commit_message_and_trailer_quotes_anchor_to_the_revision_message(seed_corpus_thread: Thread) -> None:
-    _v1, v2, _sketch = find_revisions(seed_corpus_thread)
-    whoops = next(c for c in _comments_of(seed_corpus_thread, "Hugh Dickins") if c.text.startswith("Whoops"))
+def test_commit_message_and_trailer_quotes_anchor_to_the_revision_message(seed_fixture_thread: Thread) -> None:
+    _v1, v2, _sketch = find_revisions(seed_fixture_thread)
+    whoops = next(c for c in _comments_of(seed_fixture_thread, "Hugh Dickins") if c.text.startswith("Whoops"))
     assert whoops.anchor_revision == v2.id
     assert (whoops.anchor_file, whoops.anchor_line) == (None, None)
     assert "commit message" in whoops.anchor_why
     assert whoops.quoted.split("\n")[-1].endswith("fix freeing non-compound pages")
 
 
-def test_prose_reply_anchors_to_the_nearest_revision_above(seed_corpus_thread: Thread) -> None:
-    _v1, v2, _sketch = find_revisions(seed_corpus_thread)
-    nak = [c for c in _comments_of(seed_corpus_thread, "Hugh Dickins") if c.message_id == NAK_MESSAGE]
+def test_prose_reply_anchors_to_the_nearest_revision_above(seed_fixture_thread: Thread) -> None:
+    _v1, v2, _sketch = find_revisions(seed_fixture_thread)
+    nak = [c for c in _comments_of(seed_fixture_thread, "Hugh Dickins") if c.message_id == NAK_MESSAGE]
     first = next(c for c in nak if "renege and say NAK" in c.text)
     reason = next(c for c in nak if c.text.startswith("The first reason"))
     assert first.anchor_revision == v2.id and "replies to the message carrying v2" in first.anchor_why
@@ -103,9 +103,9 @@ def test_prose_reply_anchors_to_the_nearest_revision_above(seed_corpus_thread: T
     assert reason.first_line > first.first_line
 
 
-def test_sketch_comment_anchors_to_its_own_diff(seed_corpus_thread: Thread) -> None:
-    sketch = find_revisions(seed_corpus_thread)[2]
-    after = next(c for c in _comments_of(seed_corpus_thread, "Matthew Wilcox") if c.text.startswith("We can cache page->memcg_data"))
+def test_sketch_comment_anchors_to_its_own_diff(seed_fixture_thread: Thread) -> None:
+    sketch = find_revisions(seed_fixture_thread)[2]
+    after = next(c for c in _comments_of(seed_fixture_thread, "Matthew Wilcox") if c.text.startswith("We can cache page->memcg_data"))
     assert after.anchor_revision == sketch.id
     assert after.anchor_file == "mm/page_alloc.c"
     assert "proposed in this message" in after.anchor_why

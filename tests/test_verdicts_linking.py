@@ -107,15 +107,15 @@ def test_linking_does_not_attach_fixed_violations(seed_review: Review) -> None:
     assert cr.links == ()
 
 
-def test_positions_per_revision_include_the_nak_as_a_veto(seed_corpus_thread: Thread, seed_review: Review) -> None:
+def test_positions_per_revision_include_the_nak_as_a_veto(seed_fixture_thread: Thread, seed_review: Review) -> None:
     v1, v2, sketch = (rr.revision for rr in seed_review.revisions)
-    on_v2 = revision_positions(seed_corpus_thread, v2, (v1, v2, sketch))
+    on_v2 = revision_positions(seed_fixture_thread, v2, (v1, v2, sketch))
     people = {(p.person.name, p.stance) for p in on_v2}
     assert ("Hugh Dickins", Stance.NAK) in people
     assert ("Matthew Wilcox", Stance.REVIEW) in people or any(p.stance is Stance.REVIEW for p in on_v2)
     assert vetoed(on_v2)
     withdrawn = [p for p in on_v2 if p.stance is Stance.ACK and p.person.name == "Hugh Dickins"]
     assert withdrawn and not withdrawn[0].standing
-    on_v1 = revision_positions(seed_corpus_thread, v1, (v1, v2, sketch))
+    on_v1 = revision_positions(seed_fixture_thread, v1, (v1, v2, sketch))
     assert {p.person.name for p in on_v1 if p.stance is Stance.ACK} >= {"Michal Hocko"}
     assert not vetoed(on_v1)

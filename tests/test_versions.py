@@ -122,11 +122,22 @@ def test_offline_without_cache_makes_no_request(lore_server: LoreServer, lore_co
     (503, "HTTP 503 from"), ("hang", "no answer from"), ("truncate", "truncated or corrupt gzip"),
 ])
 def test_faults_become_notes(lore_server: LoreServer, tmp_path: Path, fault: str | int, cause: str) -> None:
-    cfg = Config(lore=LoreConfig(timeout=0.5), cache=CacheConfig(tmp_path / "c"))
+    cfg = Config(lore=LoreConfig(timeout=0.5, retry_delay=0.05), cache=CacheConfig(tmp_path / "c"))
     lore_server.fail(r"^/all/$", fault)
     found = find_other_versions(TITLE, 1, V1_DATE, cfg, known_ids={V1}, change_ids=(CHANGE_ID,))
     assert found.versions == ()
     assert len(found.notes) == 2 and all(cause in n for n in found.notes)
+    assert sum(p.startswith("/all/?") for p in lore_server.paths()) == 2 * 3  # 2 queries, 3 tries each
+
+
+@pytest.mark.parametrize("fault", [503, "hang", "cut", "html"])
+def test_a_search_that_fails_once_is_tried_again(lore_server: LoreServer, tmp_path: Path,
+                                                fault: str | int) -> None:
+    cfg = Config(lore=LoreConfig(timeout=0.5, retry_delay=0.05), cache=CacheConfig(tmp_path / "c"))
+    lore_server.fail(r"^/all/$", fault, times=1)
+    found = find_other_versions(TITLE, 1, V1_DATE, cfg, known_ids={V1, V1_REPLY},
+                                change_ids=(CHANGE_ID,))
+    assert [o.message_id for o in found.versions] == [V2] and found.notes == ()
 
 
 def test_fetch_other_version_on_demand(lore_server: LoreServer, lore_config: Config) -> None:

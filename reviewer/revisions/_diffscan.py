@@ -15,7 +15,9 @@ from dataclasses import dataclass
 __all__ = ["FileDiff", "Hunk", "scan_diffs"]
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
-_DIFF_GIT = re.compile(r"^diff --git (\S+) (\S+)")
+_DIFF_GIT = "diff --git "
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+_NEEDS_QUOTES = re.compile(r'[\x00-\x1f"\\\x7f]')
 _EXTENDED = (
     "index ",
     "old mode ",
@@ -126,9 +128,12 @@ class FileDiff:
 
     def patch_lines(self) -> list[str]:
         """The file's diff repaired into a form ``git apply`` and unidiff accept."""
-        old = f"a/{self.old_path}" if self.old_path else "/dev/null"
-        new = f"b/{self.new_path}" if self.new_path else "/dev/null"
-        out = [f"diff --git a/{self.old_path or self.new_path} b/{self.new_path or self.old_path}"]
+        old = _header_name("a/", self.old_path)
+        new = _header_name("b/", self.new_path)
+        # Two different names are told apart by their spaces only when quoted.
+        renamed = bool(self.old_path and self.new_path and self.old_path != self.new_path)
+        out = [f"diff --git {_header_name('a/', self.old_path or self.new_path, quote=renamed)} "
+               f"{_header_name('b/', self.new_path or self.old_path, quote=renamed)}"]
         out += self.extended
         out += [f"--- {old}", f"+++ {new}"]
         for hunk in self.hunks:
@@ -137,17 +142,90 @@ class FileDiff:
         return out
 
 
+def _header_name(prefix: str, path: str | None, *, quote: bool = False) -> str:
+    """A name for a diff header: C-quoted when it must be (git apply reads a name with spaces
+    from the ``diff --git`` line; the ``---``/``+++`` lines need no trailing tab then)."""
+    return quote_path(prefix + path, always=quote and " " in path) if path else "/dev/null"
+
+
 def _is_quoted(line: str) -> bool:
     return line.startswith(">") and not line.startswith(">From ")
 
 
-def _strip_prefix(path: str) -> str | None:
-    path = path.split("\t")[0].strip()
-    if path == "/dev/null":
+def _unquote(text: str) -> tuple[str, str] | None:
+    """A C-quoted name at the start of ``text`` (as git writes unusual paths) and what follows."""
+    out = bytearray()
+    i = 1
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            return out.decode("utf-8", "surrogateescape"), text[i + 1 :]
+        if c == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt in "0123" and re.match(r"[0-7]{3}", text[i + 1 : i + 4]):
+                out.append(int(text[i + 1 : i + 4], 8))
+                i += 4
+                continue
+            if nxt in _C_ESCAPES:
+                out.append(_C_ESCAPES[nxt])
+                i += 2
+                continue
+        out += c.encode("utf-8", "surrogateescape")
+        i += 1
+    return None
+
+
+def quote_path(path: str, *, always: bool = False) -> str:
+    """``path`` as git writes it in a header: C-quoted when it holds control characters, quotes
+    or backslashes (spaces need no quotes), or ``always``."""
+    if not always and not _NEEDS_QUOTES.search(path):
+        return path
+    inverse = {v: k for k, v in _C_ESCAPES.items()}
+    body = "".join(
+        "\\" + inverse[b] if b in inverse else f"\\{b:03o}" if b < 32 or b == 127 else chr(b)
+        for b in path.encode("utf-8", "surrogateescape")
+    )
+    return f'"{body}"'
+
+
+def _drop_prefix(name: str) -> str | None:
+    if name == "/dev/null":
         return None
-    if path[:2] in ("a/", "b/"):
-        return path[2:]
-    return path
+    return name[2:] if name[:2] in ("a/", "b/") else name
+
+
+def _plain_name(text: str) -> str:
+    """A name without a/ b/ prefix (``rename from``): quotes undone."""
+    unquoted = _unquote(text) if text.startswith('"') else None
+    return unquoted[0] if unquoted else text
+
+
+def _strip_prefix(path: str) -> str | None:
+    """The path of a ``---``/``+++`` name: quotes undone, trailing tab (and date) and a/ b/ gone."""
+    path = path.strip()
+    unquoted = _unquote(path) if path.startswith('"') else None
+    return _drop_prefix(unquoted[0] if unquoted else path.split("\t")[0].strip())
+
+
+def _git_header_paths(rest: str) -> tuple[str | None, str | None] | None:
+    """The two names of ``diff --git <a> <b>`` as git apply reads them: C-quoted names, or two
+    unquoted names that are the same path once their a/ b/ prefix is dropped (so a space can be
+    inside them); else, for a rename, the names either side of the first space."""
+    first = _unquote(rest) if rest.startswith('"') else None
+    if first is not None:
+        tail = first[1].lstrip(" ")
+        second = _unquote(tail) if tail.startswith('"') else (tail, "")
+        return _drop_prefix(first[0]), _drop_prefix(second[0]) if second and second[0] else None
+    at = rest.find(' "')
+    if at > 0 and (quoted := _unquote(rest[at + 1 :])) is not None:
+        return _drop_prefix(rest[:at]), _drop_prefix(quoted[0])
+    for k, c in enumerate(rest):
+        if c == " ":
+            a, b = rest[:k], rest[k + 1 :]
+            if "/" in a and a.partition("/")[2] == b.partition("/")[2]:
+                return _drop_prefix(a), _drop_prefix(b)
+    a, _, b = rest.partition(" ")
+    return (_drop_prefix(a), _drop_prefix(b.split(" ")[0])) if b else None
 
 
 def _read_hunk(lines: list[str], i: int) -> tuple[Hunk, int] | None:
@@ -202,10 +280,11 @@ def _file_header(lines: list[str], i: int) -> tuple[str | None, str | None, list
     old: str | None = None
     new: str | None = None
     extended: list[str] = []
+    renamed = False
     start = i
-    m = _DIFF_GIT.match(lines[i])
-    if m:
-        old, new = _strip_prefix(m.group(1)), _strip_prefix(m.group(2))
+    names = _git_header_paths(lines[i][len(_DIFF_GIT) :]) if lines[i].startswith(_DIFF_GIT) else None
+    if names is not None:
+        old, new = names
         i += 1
         while i < n and lines[i].startswith(_EXTENDED):
             extended.append(lines[i])
@@ -213,10 +292,17 @@ def _file_header(lines: list[str], i: int) -> tuple[str | None, str | None, list
                 old = None
             elif lines[i].startswith("deleted file mode"):
                 new = None
+            elif lines[i].startswith(("rename from ", "copy from ")):
+                old = _plain_name(lines[i].split(" ", 2)[2])  # git apply writes these names
+                renamed = True
+            elif lines[i].startswith(("rename to ", "copy to ")):
+                new = _plain_name(lines[i].split(" ", 2)[2])
+                renamed = True
             i += 1
     if i < n and lines[i].startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ "):
-        old = _strip_prefix(lines[i][4:])
-        new = _strip_prefix(lines[i + 1][4:])
+        if not renamed:
+            old = _strip_prefix(lines[i][4:])
+            new = _strip_prefix(lines[i + 1][4:])
         i += 2
     elif i < n and lines[i].startswith("+++ ") and i + 1 < n and _HUNK.match(lines[i + 1]):
         new = _strip_prefix(lines[i][4:])
@@ -253,7 +339,7 @@ def scan_diffs(body_lines: list[str]) -> list[FileDiff]:
             hunk, i = read
             hunks.append(hunk)
         if not hunks and not any(
-            e.startswith(("rename ", "deleted file", "new file")) for e in extended
+            e.startswith(("rename ", "deleted file", "new file", "new mode")) for e in extended
         ):
             i = start + 1
             continue

@@ -94,7 +94,8 @@ def _revision_of(message: Message, thread_formal_cover: dict[int, str]) -> _Foun
     if not subject.is_reply and (subject.is_patch or marker is None):
         kind = RevisionKind.FORMAL
         version = subject.version
-        msg_start = 0
+        # A format-patch attached or pasted under a note: the commit starts after its From line.
+        msg_start = marker + 1 if marker is not None else 0
     elif marker is not None:
         kind = RevisionKind.INLINE
         msg_start = marker + 1

@@ -98,8 +98,18 @@ def lift(e: Expr) -> Callable[[Frame], Gen]:
 
 
 def _cdiv(a: int, b: int) -> int:
+    if b == 0:
+        raise NotAnalysed("division by zero (undefined in C)")
     q = abs(a) // abs(b)
     return q if (a >= 0) == (b >= 0) else -q
+
+
+def _shift_count(b: int) -> int:
+    """A shift count C defines (found by fuzzing: Python raised on a negative count and would
+    build a huge integer for a large one)."""
+    if not 0 <= b < 64:
+        raise NotAnalysed(f"shift by {b} (undefined in C)")
+    return b
 
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
@@ -108,8 +118,8 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "*": lambda a, b: a * b,
     "/": _cdiv,
     "%": lambda a, b: a - _cdiv(a, b) * b,
-    "<<": lambda a, b: a << b,
-    ">>": lambda a, b: a >> b,
+    "<<": lambda a, b: a << _shift_count(b),
+    ">>": lambda a, b: a >> _shift_count(b),
     "&": lambda a, b: a & b,
     "|": lambda a, b: a | b,
     "^": lambda a, b: a ^ b,

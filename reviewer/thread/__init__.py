@@ -14,7 +14,7 @@ from .._errors import MailError
 from ..model import Message, Thread
 from ._mail import parse_mail, unescape_mboxrd
 from ._positions import find_positions
-from ._segments import attribute_quotes, own_lines, segment_body
+from ._segments import QUOTE_SEARCH_LIMIT, attribute_quotes, own_lines, segment_body
 from ._subject import parse_subject
 from ._trailers import find_trailers
 from ._tree import build_tree
@@ -45,9 +45,12 @@ def build_thread(
     own = {mid: own_lines(segs) for mid, segs in segments.items()}
     messages: list[Message] = []
     for mail in tree.mails:
+        # The ancestors a quote can come from: as deep as its '>' markers, and the nearest
+        # QUOTE_SEARCH_LIMIT (a chain of thousands of replies stays linear).
+        reach = max([QUOTE_SEARCH_LIMIT, *(s.depth for s in segments[mail.message_id])])
         chain: list[str] = []
         node = tree.parent[mail.message_id]
-        while node is not None and node not in chain:
+        while node is not None and node != mail.message_id and len(chain) < reach:
             chain.append(node)
             node = tree.parent[node]
         segs = attribute_quotes(segments[mail.message_id], [(mid, own[mid]) for mid in chain])

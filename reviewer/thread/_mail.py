@@ -19,10 +19,14 @@ from datetime import UTC, datetime
 from .._errors import MailError
 from .._mbox import synthetic_message_id
 from ..model import Address
+from ._html import html_to_text
 
 __all__ = ["ParsedMail", "parse_mail", "unescape_mboxrd"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_PATCH_TYPES = frozenset({"text/x-patch", "text/x-diff", "application/x-patch", "application/x-diff"})
+_PATCH_NAME = re.compile(r"\.(?:patch|diff)$", re.IGNORECASE)
 
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
 # An mbox ``From_`` separator line: ``From sender Thu Jan  1 00:00:00 1970``.
@@ -174,15 +178,46 @@ def _text_part(msg: email.message.Message) -> email.message.Message | None:
     return None
 
 
-def _body(msg: email.message.Message) -> str:
-    part = _text_part(msg)
-    if part is None:
+def _filename(part: email.message.Message) -> str:
+    try:
+        return part.get_filename() or ""
+    except (LookupError, UnicodeError, email.errors.MessageError):
         return ""
+
+
+def _is_patch_attachment(part: email.message.Message) -> bool:
+    """A part holding a patch: ``text/x-patch`` and kin, or a text/octet file named ``*.patch``."""
+    ctype = part.get_content_type()
+    if ctype in _PATCH_TYPES:
+        return True
+    named = _PATCH_NAME.search(_filename(part)) is not None
+    return named and (ctype.startswith("text/") or ctype == "application/octet-stream")
+
+
+def _decoded(part: email.message.Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
     text = _decode_bytes(payload, part.get_content_charset())
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _body(msg: email.message.Message) -> str:
+    """The text a reader sees: the first text/plain part (else the HTML one, as text), then every
+    patch attachment, as b4 reads ``text/x-patch`` parts."""
+    part = _text_part(msg)
+    if part is not None:
+        text = _decoded(part)
+    else:
+        html = next((p for p in msg.walk() if p.get_content_type() == "text/html"), None)
+        text = html_to_text(_decoded(html)) if html is not None else ""
+    patches = [_decoded(p) for p in msg.walk()
+               if p is not part and not p.is_multipart() and _is_patch_attachment(p)]
+    for patch in patches:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        text += ("\n" if text else "") + patch
+    return text
 
 
 def parse_mail(raw: bytes, *, mboxrd: bool = False) -> ParsedMail:

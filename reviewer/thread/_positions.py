@@ -73,9 +73,11 @@ def _commit_lines(msg: Message) -> range:
 
 def _ancestors(msg_id: str, parent: Mapping[str, str | None]) -> list[str]:
     out: list[str] = []
+    seen = {msg_id}
     node = parent.get(msg_id)
-    while node is not None and node not in out:
+    while node is not None and node not in seen:
         out.append(node)
+        seen.add(node)
         node = parent.get(node)
     return out
 

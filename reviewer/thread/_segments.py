@@ -10,7 +10,8 @@ Rules, line by line:
   headers and hunks, counting each hunk's lines from its ``@@ -a,b +c,d @@`` header; a blank
   line inside a hunk is a context line whose trailing space a mailer stripped, if the diff goes on
   after it.
-* ``-- `` starts a signature that runs to the end, or to quoted text a mailer put after it;
+* ``-- `` starts a signature that runs to the end, or to quoted text a mailer put after it, or to
+  a patch attached after it;
   ``--``/``-- `` followed by a git version (``2.30.1``) is the two-line tail of
   ``git format-patch`` and only those two lines.
 * Blank lines belong to no run unless the runs on both sides are of the same kind (and depth):
@@ -25,8 +26,9 @@ from dataclasses import replace
 
 from ..model import Segment, SegmentKind
 
-__all__ = ["attribute_quotes", "normalise", "own_lines", "quote_depth", "segment_body"]
+__all__ = ["QUOTE_SEARCH_LIMIT", "attribute_quotes", "normalise", "own_lines", "quote_depth", "segment_body"]
 
+_PSEUDO_FROM_RE = re.compile(r"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$")
 _GIT_VERSION_RE = re.compile(r"^\d+\.\d+(\.\d+)*([.-]\S+)?\s*$")
 _HUNK_RE = re.compile(r"^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@")
 _FILE_HEADER_PREFIXES = (
@@ -140,9 +142,12 @@ def _counts(m: re.Match[str] | None) -> tuple[int, int]:
 
 
 def _label_signature(lines: Sequence[str], start: int, labels: list[_Label]) -> int:
-    """Label a ``-- `` signature up to the end, or up to quoted text a mailer put after it."""
+    """Label a ``-- `` signature up to the end, or up to quoted text a mailer put after it, or
+    up to a patch attached after it (``git format-patch``'s From line, or a diff)."""
     i = start
     while i < len(lines) and quote_depth(lines[i])[0] == 0:
+        if i > start and (_PSEUDO_FROM_RE.match(lines[i]) or _starts_diff(lines, i)):
+            break
         labels[i] = (SegmentKind.SIGNATURE, 0) if lines[i].strip() else None
         i += 1
     return i
@@ -224,7 +229,7 @@ def own_lines(segments: Sequence[Segment]) -> frozenset[str]:
     )
 
 
-_SEARCH_LIMIT = 50
+QUOTE_SEARCH_LIMIT = 50
 """Ancestors searched for quoted text beyond the one the depth names (deep chains stay linear)."""
 
 
@@ -250,7 +255,7 @@ def attribute_quotes(
         quoted = [n for line in seg.text.split("\n") if (n := normalise(line))]
         chosen = min(seg.depth, len(ancestors)) - 1
         if _score(quoted, ancestors[chosen][1]) < 0.5:
-            for k, (_, lines) in enumerate(ancestors[:_SEARCH_LIMIT]):
+            for k, (_, lines) in enumerate(ancestors[:QUOTE_SEARCH_LIMIT]):
                 if k != chosen and _score(quoted, lines) >= 0.5:
                     chosen = k
                     break

@@ -40,16 +40,24 @@ def _find_parent(mail: ParsedMail, known: set[str]) -> str | None:
 
 
 def _break_cycles(parent: dict[str, str | None]) -> None:
-    """Headers can make A reply to B and B to A; cut each cycle at its first member seen."""
+    """Headers can make A reply to B and B to A; cut each cycle at its first member seen.
+
+    Each walk stops at a message an earlier walk already led to a root, so a chain of
+    thousands of replies is walked once, not once per message.
+    """
+    rooted: set[str] = set()
     for start in list(parent):
-        seen: set[str] = set()
+        path: list[str] = []
+        on_path: set[str] = set()
         node: str | None = start
-        while node is not None:
-            if node in seen:
+        while node is not None and node not in rooted:
+            if node in on_path:
                 parent[node] = None
                 break
-            seen.add(node)
+            path.append(node)
+            on_path.add(node)
             node = parent[node]
+        rooted.update(path)
 
 
 def build_tree(mails: Sequence[ParsedMail], *, root_hint: str | None = None) -> ReplyTree:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ._facts import FactKey, FactStore
 from ._functions import FunctionSpan, find_functions
-from ._git import Git, git_env, open_repo
+from ._git import Git, git_env, hardened_env, open_repo
 from ._lookup import SourceLookup
 from ._revision import apply_all, apply_revision, apply_synthetic, revision_ref, scratch_repo
 from ._search import GrepHit, TreeSearch
@@ -24,6 +24,7 @@ __all__ = [
     "apply_synthetic",
     "find_functions",
     "git_env",
+    "hardened_env",
     "layout_file",
     "open_repo",
     "preimage_lines",

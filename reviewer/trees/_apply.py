@@ -9,6 +9,7 @@ options that were needed are recorded: none, ``--3way`` (when the pre-image blob
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tempfile
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from pathlib import Path
 from ..model import ApplyError, HunkOffset
 from ..revisions import FileDiff
 from ._git import Git
-from ._graft import Entry, graft, read_entries
+from ._graft import Entry, graft, read_entries, safe_path
 
 __all__ = ["TreeApplied", "apply_to_base", "option_sets"]
 
@@ -52,9 +53,41 @@ def option_sets(three_way: bool) -> list[tuple[str, ...]]:
     return sets
 
 
-def _safe_path(path: str) -> bool:
-    parts = path.split("/")
-    return not path.startswith("/") and all(p not in ("", ".", "..", ".git") for p in parts)
+_SYMLINK = "120000"
+_GITLINK = "160000"
+
+
+def refuse_unsafe_paths(files: Sequence[FileDiff]) -> ApplyError | None:
+    """The refusal for a diff naming a path no tree can hold (absolute, ``..``, ``.git``): such a
+    path never reaches a git command, whatever the base."""
+    paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
+    unsafe = next((p for p in paths if not safe_path(p)), None)
+    if unsafe is None:
+        return None
+    return ApplyError(unsafe, None, "path leaves the tree or names .git; not applied", refused=True)
+
+
+def _link_leaves_tree(path: str, target: str) -> bool:
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+    return target.startswith("/") or resolved == ".." or resolved.startswith("../") or not safe_path(resolved)
+
+
+def _confine(git: Git, entries: dict[str, Entry | None]) -> ApplyError | None:
+    """What the applied diff made, refused when it points outside the tree: a submodule (its
+    commit lives elsewhere) or a symlink whose target leaves the tree or names .git."""
+    for path, entry in sorted(entries.items()):
+        if entry is None:
+            continue
+        mode, sha = entry
+        if mode == _GITLINK:
+            return ApplyError(path, None, "adds a submodule (gitlink); not applied",
+                              refused=True)
+        if mode == _SYMLINK:
+            target = (git.blob(sha) or b"").decode(errors="replace")
+            if _link_leaves_tree(path, target):
+                return ApplyError(path, None, f"symlink to {target!r} leaves the tree; not applied",
+                                  refused=True)
+    return None
 
 
 def _offsets(stderr: str, files: Sequence[FileDiff], reverse: bool = False) -> tuple[HunkOffset, ...]:
@@ -139,9 +172,8 @@ def apply_to_base(
     """Apply ``patch_text`` (the repaired diff of ``files``) to commit ``base``; with
     ``reverse``, take it out of ``base`` (``git apply -R``: is the revision already there?)."""
     paths = sorted({p for f in files for p in (f.old_path, f.new_path) if p})
-    unsafe = next((p for p in paths if not _safe_path(p)), None)
-    if unsafe is not None:
-        return ApplyError(unsafe, None, "path leaves the tree or names .git; not applied")
+    if (refused := refuse_unsafe_paths(files)) is not None:
+        return refused
     base_entries = read_entries(git, base, paths)
     with tempfile.TemporaryDirectory(prefix="reviewer-apply-") as tmp:
         patch = Path(tmp) / "revision.patch"
@@ -154,6 +186,8 @@ def apply_to_base(
             if ok:
                 changes: dict[str, Entry | None] = {p: after.get(p) for p in paths}
                 changes.update({p: e for p, e in after.items() if p not in changes})
+                if (refused := _confine(git, changes)) is not None:
+                    return refused
                 tree = graft(git, f"{base}^{{tree}}", changes)
                 return TreeApplied(tree, _offsets(stderr, files, reverse), options, changes)
             last = (stderr, options)

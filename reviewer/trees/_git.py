@@ -1,6 +1,8 @@
 """Git plumbing on a repository, never its work tree, index, HEAD or branches.
 
-This is the one place the tree stage and the checks run git (hardening lands here).
+This is the one place the tree stage and the checks run git. Every command runs with the user's
+hooks, fsmonitor, content filters and textconv drivers turned off (:data:`HARDENING`,
+:func:`hardened_env`): reviewing mail must not run anything the repository configures.
 ``git rev-parse`` finds the repository; the plumbing commands run through one
 ``subprocess`` call each, with an explicit environment: ``GIT_INDEX_FILE`` points at a private
 temporary index whenever a command needs an index, so the user's index file is never opened
@@ -11,6 +13,7 @@ for writing. Blobs are read through one long-lived ``git cat-file --batch`` per 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import weakref
@@ -21,7 +24,18 @@ from pathlib import Path
 
 from .._errors import TreeError
 
-__all__ = ["EMPTY_TREE", "Git", "GitResult", "git_argv", "git_env", "init_bare", "open_repo", "ref_component"]
+__all__ = [
+    "EMPTY_TREE",
+    "HARDENING",
+    "Git",
+    "GitResult",
+    "git_argv",
+    "git_env",
+    "hardened_env",
+    "init_bare",
+    "open_repo",
+    "ref_component",
+]
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -30,12 +44,40 @@ _SAFE_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "LC_ALL": "C",  # stable messages to parse (hunk offsets, errors)
     "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_ATTR_NOSYSTEM": "1",
+    "GIT_PAGER": "cat",
+    "GIT_EDITOR": "true",
 }
 
+HARDENING: tuple[tuple[str, str], ...] = (
+    ("core.hooksPath", "/dev/null"),  # no hook runs (update-ref runs reference-transaction)
+    ("core.fsmonitor", "false"),  # no fsmonitor hook or daemon
+    ("core.attributesFile", "/dev/null"),
+    ("log.showSignature", "false"),  # no gpg for `git log`
+    ("protocol.allow", "never"),  # no transport: no lazy fetch from a partial clone's remote
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+)
+"""Config every git command of reviewer runs with (as ``-c``, through GIT_CONFIG_COUNT): none of
+the user's hooks, fsmonitor, signature checks, fetches or background maintenance run."""
+
+_DRIVER_KEY = re.compile(r"^(filter\..+\.(?:clean|smudge|process)|diff\..+\.textconv)$")
+_NEUTRAL_DRIVER = {"clean": "", "smudge": "", "process": "", "textconv": "cat"}
+"""What each configured content driver becomes: an empty filter is no filter; a textconv cannot
+be empty, ``cat`` shows the blob as stored."""
 
 _INHERITED_REPO_VARS = frozenset(
-    {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE"}
+    {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE",
+     "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_CONFIG", "GIT_EXTERNAL_DIFF"}
 )
+
+
+def _config_env(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+    for n, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{n}"] = key
+        env[f"GIT_CONFIG_VALUE_{n}"] = value
+    return env
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +93,37 @@ def git_argv(git_dir: Path, args: Sequence[str]) -> list[str]:
 
 
 def git_env(extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 (read only)
-    """The environment every git command of ours runs with."""
+    """The environment every git command of ours runs with: :data:`HARDENING` always, and
+    ``extra`` (a repository's :func:`hardened_env`, which neutralises its drivers too) on top."""
     # Inherited repository variables (a git hook's GIT_INDEX_FILE, say) must not redirect us.
-    env = {k: v for k, v in os.environ.items() if k not in _INHERITED_REPO_VARS}
+    env = {k: v for k, v in os.environ.items()
+           if k not in _INHERITED_REPO_VARS and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))}
     env.update(_SAFE_ENV)
+    env.update(_config_env(HARDENING))
     env.update(extra)
     return env
+
+
+def hardened_env(git_dir: Path) -> dict[str, str]:
+    """The variables to add for any git command on ``git_dir``: :data:`HARDENING`, and every
+    filter and textconv driver the repository's config (or the user's global config, e.g.
+    git-lfs) names, neutralised. Attributes come from the tree and cannot be turned off; their
+    drivers' commands come from config and can."""
+    proc = subprocess.run(git_argv(git_dir, ["config", "--null", "--name-only", "--get-regexp",
+                                             r"^(filter|diff)\."]),
+                          capture_output=True, env=git_env(), check=False)
+    drivers = sorted({k for k in proc.stdout.decode(errors="replace").split("\0") if _DRIVER_KEY.match(k)})
+    pairs = [*HARDENING, *((k, _NEUTRAL_DRIVER[k.rsplit(".", 1)[1]]) for k in drivers)]
+    pairs += [(k.rsplit(".", 1)[0] + ".required", "false") for k in drivers if k.startswith("filter.")]
+    return _config_env(pairs)
 
 
 class _CatFile:
     """One ``git cat-file --batch`` process, started on first use, shared by threads."""
 
-    def __init__(self, git_dir: Path) -> None:
+    def __init__(self, git_dir: Path, env: Mapping[str, str]) -> None:
         self._git_dir = git_dir
+        self._env = env
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -91,7 +151,7 @@ class _CatFile:
                 self._proc = subprocess.Popen(
                     git_argv(self._git_dir, ["cat-file", "--batch"]),
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                    env=git_env(),
+                    env=git_env(self._env),
                 )
             except OSError as exc:
                 raise TreeError(f"{self._git_dir}: cannot run git: {exc.strerror}") from exc
@@ -126,7 +186,7 @@ class Git:
 
     def __post_init__(self) -> None:
         if self._objects is None:
-            object.__setattr__(self, "_objects", _CatFile(self.git_dir))
+            object.__setattr__(self, "_objects", _CatFile(self.git_dir, self.env))
 
     def with_env(self, **extra: str) -> Git:
         """The same repository (and blob reader) with more environment for the commands."""
@@ -197,7 +257,7 @@ def open_repo(path: Path) -> Git:
     git_dir = Path(proc.stdout.decode(errors="surrogateescape").strip()).resolve()
     if git_dir != path.resolve() and git_dir.parent != path.resolve():
         raise TreeError(f"{path}: not a git repository (it is inside {git_dir.parent})")
-    return Git(git_dir)
+    return Git(git_dir, hardened_env(git_dir))
 
 
 def init_bare(path: Path) -> None:

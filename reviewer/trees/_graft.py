@@ -11,17 +11,29 @@ from collections.abc import Mapping
 
 from ._git import EMPTY_TREE, Git
 
-__all__ = ["Entry", "graft", "read_entries"]
+__all__ = ["Entry", "graft", "read_entries", "safe_path"]
 
 Entry = tuple[str, str]
 """(mode, blob id) of a file."""
 
 
+def safe_path(path: str) -> bool:
+    """Relative, no ``.``/``..``/empty component, and no ``.git`` (nor ``.GIT``, ``.git.``, as
+    case-insensitive or dot-stripping file systems would read it)."""
+    parts = path.split("/")
+    return not path.startswith("/") and all(
+        p not in ("", ".", "..") and p.lower().rstrip(". ") != ".git" for p in parts
+    )
+
+
 def read_entries(git: Git, treeish: str, paths: list[str]) -> dict[str, Entry]:
-    """The entries of ``paths`` in ``treeish`` (missing paths are left out)."""
+    """The entries of ``paths`` in ``treeish`` (missing paths, and paths no tree can hold, are
+    left out). Paths come from mail: they are read literally, never as globs."""
+    paths = [p for p in paths if safe_path(p)]
     if not paths:
         return {}
-    raw = git.run(["ls-tree", "-z", "--full-tree", treeish, "--", *paths]).stdout
+    literal = git.with_env(GIT_LITERAL_PATHSPECS="1")
+    raw = literal.run(["ls-tree", "-z", "--full-tree", treeish, "--", *paths]).stdout
     out: dict[str, Entry] = {}
     for record in raw.decode(errors="surrogateescape").split("\0"):
         if not record:

@@ -15,10 +15,11 @@ from pathlib import Path
 from .._errors import TreeError
 from ..model import AppliedRevision, ApplyError, Revision, TouchedFunction
 from ..revisions import file_diffs, patch_text, range_diff_summary
-from ._apply import apply_to_base
+from ._apply import apply_to_base, refuse_unsafe_paths
 from ._base import find_base
 from ._git import Git, init_bare, open_repo, ref_component
 from ._intree import find_in_history, without_revision_message
+from ._refs import PRIVATE_REFS, update_private_ref
 from ._synthetic import KnownLines, build_synthetic_base, reviewer_commit
 from ._touched import touched_functions
 
@@ -26,15 +27,14 @@ __all__ = ["apply_all", "apply_revision", "apply_synthetic", "revision_ref", "sc
 
 
 def revision_ref(thread_key: str, revision_id: str) -> str:
-    return f"refs/reviewer/{ref_component(thread_key)}/{ref_component(revision_id)}"
+    return f"{PRIVATE_REFS}{ref_component(thread_key)}/{ref_component(revision_id)}"
 
 
 def _commit(git: Git, revision: Revision, tree: str, parent: str) -> str:
-    stamp = (
-        f"{int(revision.date.timestamp())} {revision.date:%z}"
-        if revision.date.tzinfo
-        else str(int(revision.date.timestamp()))
-    )
+    # "@<seconds>": git reads small values (a mail without a Date header is dated 1970) as a
+    # date too; git refuses times before 1970.
+    seconds = max(0, int(revision.date.timestamp()))
+    stamp = f"@{seconds} {revision.date:%z}" if revision.date.tzinfo else f"@{seconds}"
     name = revision.author.name or revision.author.email or "unknown"
     env = {
         "GIT_AUTHOR_NAME": name,
@@ -67,7 +67,7 @@ def _apply_and_record(
         return replace(start, error=outcome)
     commit = _commit(git, revision, outcome.tree, start.base)
     ref = revision_ref(thread_key, revision.id)
-    git.run(["update-ref", ref, commit])
+    update_private_ref(git, ref, commit)
     known_post = None
     if known_pre is not None:
         # A synthetic base applies exactly: the post-image lines are the hunks' new lines.
@@ -109,6 +109,9 @@ def apply_revision(
     """Apply onto the base found in ``repo_path`` (``git``: its runner, when the caller has one);
     a revision the branch already has is applied to the branch with it reverse-applied; a
     failure is reported in ``error``."""
+    if (refused := refuse_unsafe_paths(file_diffs(revision))) is not None:
+        return AppliedRevision(revision.id, applied=False, base="", base_how=f"branch {branch}",
+                               repo_path=str(repo_path), error=refused)
     git = git or open_repo(repo_path)
     base = find_base(git, revision.base_hints, branch)
     start = AppliedRevision(
@@ -119,7 +122,7 @@ def apply_revision(
         repo_path=str(repo_path),
     )
     forwards = _apply_and_record(git, revision, start, thread_key, base.holds_blobs)
-    if forwards.applied:
+    if forwards.applied or (forwards.error is not None and forwards.error.refused):
         return forwards
     in_tree = _already_in_tree(git, revision, forwards, thread_key, branch)
     if in_tree is not None:
@@ -143,7 +146,7 @@ def _already_in_tree(
     base = reviewer_commit(git, taken_out.tree, without_revision_message(revision.title), parent=head)
     commit = _commit(git, revision, git.out("rev-parse", f"{head}^{{tree}}"), base)
     ref = revision_ref(thread_key, revision.id)
-    git.run(["update-ref", ref, commit])
+    update_private_ref(git, ref, commit)
     return replace(
         failed,
         applied=True,
@@ -169,6 +172,9 @@ def scratch_repo(path: Path) -> Path:
 
 def apply_synthetic(revision: Revision, repo_path: Path, *, thread_key: str) -> AppliedRevision:
     """Apply onto a base built from the revision's own pre-images in ``repo_path``."""
+    if (refused := refuse_unsafe_paths(file_diffs(revision))) is not None:
+        return AppliedRevision(revision.id, applied=False, base="synthetic", base_how="synthetic",
+                               synthetic=True, repo_path=str(repo_path), error=refused)
     git = open_repo(scratch_repo(repo_path))
     base, known_pre = build_synthetic_base(git, file_diffs(revision))
     start = AppliedRevision(
@@ -266,7 +272,8 @@ def apply_all(
                 )
             except TreeError as exc:
                 result = _failed(revision, exc, f"branch {branch}")
-            if result.applied or not synthetic_fallback:
+            refused = result.error is not None and result.error.refused
+            if result.applied or refused or not synthetic_fallback:
                 results.append(result)
                 continue
         try:

@@ -8,14 +8,13 @@ characters may match part of a longer line (re-wrapping).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..model import Revision
+from ..revisions import scan_diffs
 
 __all__ = ["DiffLine", "RevisionIndex", "index_revision", "normalise"]
 
-_HUNK_RE = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 _MIN_FRAGMENT = 20
 """Shorter fragments are too common ("}", "return;") to identify a line on their own."""
 _MIN_PROSE = 12
@@ -72,47 +71,27 @@ def _marker_fits(marker: str, dl: DiffLine) -> bool:
 
 
 def _parse_diff(diff: str) -> tuple[tuple[DiffLine, ...], tuple[str, ...]]:
+    """The content lines of the diff as the revisions stage reads it (same files, same hunks)."""
     lines: list[DiffLine] = []
     paths: list[str] = []
-    path = ""
-    pre = post = 0
-    hunk = 0
-    in_hunk = False
-    for raw in diff.split("\n"):
-        if raw.startswith("+++ "):
-            target = raw[4:].split("\t")[0].strip()
-            path = target[2:] if target.startswith("b/") else target
-            if path not in paths:
-                paths.append(path)
-            hunk = 0
-            in_hunk = False
-            continue
-        if raw.startswith(("--- ", "diff --git", "index ")) and not in_hunk:
-            continue
-        m = _HUNK_RE.match(raw)
-        if m:
-            pre, post = int(m.group(1)), int(m.group(2))
-            hunk += 1
-            in_hunk = True
-            continue
-        if not in_hunk:
-            continue
-        if raw.startswith("diff --git"):
-            in_hunk = False
-            continue
-        marker = raw[:1]
-        text = normalise(raw[1:])
-        if marker == "+":
-            lines.append(DiffLine(len(lines), "+", path, post, hunk, text))
-            post += 1
-        elif marker == "-":
-            lines.append(DiffLine(len(lines), "-", path, pre, hunk, text))
-            pre += 1
-        elif marker in (" ", ""):
-            lines.append(DiffLine(len(lines), " ", path, post, hunk, text))
-            pre += 1
-            post += 1
-        # "\ No newline at end of file" and anything else: not a line of either image
+    for f in scan_diffs(diff.split("\n")):
+        if f.path not in paths:
+            paths.append(f.path)
+        for number, hunk in enumerate(f.hunks, 1):
+            pre, post = hunk.old_start, hunk.new_start
+            for raw in hunk.lines:
+                marker, text = raw[:1], normalise(raw[1:])
+                if marker == "+":
+                    lines.append(DiffLine(len(lines), "+", f.path, post, number, text))
+                    post += 1
+                elif marker == "-":
+                    lines.append(DiffLine(len(lines), "-", f.path, pre, number, text))
+                    pre += 1
+                elif marker == " ":
+                    lines.append(DiffLine(len(lines), " ", f.path, post, number, text))
+                    pre += 1
+                    post += 1
+                # "\ No newline at end of file": not a line of either image
     return tuple(lines), tuple(paths)
 
 

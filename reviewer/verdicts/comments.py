@@ -8,7 +8,8 @@ every participant is kept (b4's review keeps only the last one per reviewer).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 
 from ..model import Comment, Message, Revision, RevisionKind, Thread
 from ._body import Paragraph, QuotedLine, read_body
@@ -68,18 +69,17 @@ def _is_reply(thread: Thread, message: Message) -> bool:
     return message.message_id != thread.root or message.subject.is_reply
 
 
-def _ancestors(thread: Thread, message: Message) -> list[Message]:
-    out: list[Message] = []
+def _ancestors(thread: Thread, message: Message) -> Iterator[Message]:
+    """Parent, grandparent, ... (lazily: callers stop at the first that carries a revision)."""
     seen = {message.message_id}
     parent = message.parent or message.in_reply_to
     while parent and parent not in seen:
         m = thread.get(parent)
         if m is None:
             break
-        out.append(m)
+        yield m
         seen.add(parent)
         parent = m.parent or m.in_reply_to
-    return out
 
 
 def _carried_by(message_id: str, revisions: Sequence[Revision]) -> Revision | None:
@@ -178,18 +178,18 @@ def _anchor_quote(
     candidates = _before(thread, message, revisions)
     if not candidates:
         return None
-    ancestors = _ancestors(thread, message)
     depth = max((q.depth for q in quoted), default=1)
     # the message the deepest quote comes from breaks ties between revisions sharing lines
     preferred: Revision | None = None
-    if 0 < depth <= len(ancestors):
-        for ancestor in ancestors[depth - 1 :]:
+    if depth > 0:
+        for ancestor in itertools.islice(_ancestors(thread, message), depth - 1, None):
             preferred = _carried_by(ancestor.message_id, revisions)
             if preferred is not None:
                 break
+    order = {r.id: k for k, r in enumerate(candidates)}  # candidates keep the posting order
     ranked = sorted(
         candidates,
-        key=lambda r: (_score(quoted, indexes[r.id]), r is preferred, revisions.index(r)),
+        key=lambda r: (_score(quoted, indexes[r.id]), r is preferred, order[r.id]),
         reverse=True,
     )
     best = ranked[0]
