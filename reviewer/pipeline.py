@@ -73,9 +73,11 @@ class ReviewRequest:
 
 @dataclass(frozen=True, slots=True)
 class OpenedThread:
-    """A thread fetched and built, before any analysis: what the TUI paints first."""
+    """A thread fetched and built, and the revisions found in it, before any analysis: what the
+    TUI paints first."""
 
     thread: Thread
+    revisions: tuple[Revision, ...]
     other_versions: tuple[OtherVersion, ...] = ()
     notes: tuple[str, ...] = ()
     """About retrieval (cache used, other versions not fetched, a newer version exists)."""
@@ -142,7 +144,7 @@ def open_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = SIL
             # its own), so positions are worked out across versions: a NAK on v2 withdraws the
             # same person's ack on v1.
             thread = build_thread(merged, source=raw.source, root_hint=thread.root)
-    return OpenedThread(thread, others, tuple(notes))
+    return OpenedThread(thread, tuple(find_revisions(thread)), others, tuple(notes))
 
 
 def _other_versions(thread: Thread, raw: RawThread, cfg: Config, request: ReviewRequest,
@@ -180,8 +182,8 @@ def stream_review(opened: OpenedThread | Thread, cfg: Config, *, tree: Path | No
     of a synthetic base is removed.
     """
     if isinstance(opened, Thread):
-        opened = OpenedThread(opened)
-    for event in _stream_revisions(opened.thread, cfg, tree, progress):
+        opened = OpenedThread(opened, tuple(find_revisions(opened)))
+    for event in _stream_revisions(opened.thread, opened.revisions, cfg, tree, progress):
         # every Review in the stream, the partial ones too, carries what retrieval found
         review = event.review if isinstance(event, RevisionAnalysed) else event
         review = replace(review, other_versions=opened.other_versions,
@@ -195,9 +197,8 @@ def _last(stream: Iterator[ReviewEvent]) -> Review:
     return final
 
 
-def _stream_revisions(thread: Thread, cfg: Config, tree: Path | None,
+def _stream_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
                       progress: Progress) -> Iterator[ReviewEvent]:
-    revisions = find_revisions(thread)
     if not revisions:
         yield Review(thread=thread, notes=("no patch revisions found in the thread",))
         return
