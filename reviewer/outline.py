@@ -15,7 +15,7 @@ from rich.tree import Tree
 
 from .model import Address, Message, Position, Segment, Stance, Subject, Thread, Trailer
 
-__all__ = ["outline_json", "render_outline"]
+__all__ = ["outline_json", "render_outline", "walk_reply_tree"]
 
 _STANCE_STYLE = {
     Stance.ACK: "green",
@@ -50,25 +50,38 @@ def _short(thread: Thread, message_id: str | None) -> str:
     return f"{msg.date.strftime('%Y-%m-%d')} {msg.author.display}"
 
 
-def render_outline(thread: Thread) -> RenderableType:
-    """The reply tree, then a table of every position (withdrawn ones struck through)."""
-    root = thread.get(thread.root)
-    tree = Tree(Text(f"thread {thread.source or thread.root}", style="bold"))
+def walk_reply_tree(thread: Thread) -> list[tuple[Message, tuple[bool, ...]]]:
+    """Every message in reply-tree order: depth first from the root, then the orphans (replies
+    to messages missing from the thread) and their replies. With each message, for every level
+    down to it, whether that node is the last of its siblings (what tree guides are drawn from);
+    the root and the orphans have no levels."""
+    out: list[tuple[Message, tuple[bool, ...]]] = []
     placed: set[str] = set()
 
-    def add(node: Tree, msg: Message) -> None:
+    def visit(msg: Message, levels: tuple[bool, ...]) -> None:
         placed.add(msg.message_id)
-        branch = node.add(_label(msg))
-        for child_id in msg.children:
-            child = thread.get(child_id)
-            if child is not None and child_id not in placed:
-                add(branch, child)
+        out.append((msg, levels))
+        children = [c for c in map(thread.get, msg.children) if c is not None and c.message_id not in placed]
+        for n, child in enumerate(children):
+            if child.message_id not in placed:
+                visit(child, (*levels, n == len(children) - 1))
 
+    root = thread.get(thread.root)
     if root is not None:
-        add(tree, root)
-    for msg in thread.messages:  # orphans: replies to messages missing from the thread
+        visit(root, ())
+    for msg in thread.messages:
         if msg.message_id not in placed and msg.parent is None:
-            add(tree, msg)
+            visit(msg, ())
+    return out
+
+
+def render_outline(thread: Thread) -> RenderableType:
+    """The reply tree, then a table of every position (withdrawn ones struck through)."""
+    tree = Tree(Text(f"thread {thread.source or thread.root}", style="bold"))
+    branches: list[Tree] = [tree]
+    for msg, levels in walk_reply_tree(thread):
+        del branches[len(levels) + 1 :]
+        branches.append(branches[-1].add(_label(msg)))
 
     table = Table(title="Positions", show_lines=False)
     for column in ("person", "stance", "given", "answers", "status"):
