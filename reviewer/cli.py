@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._config import Config, load_config
 from ._errors import ReviewerError
+
+if TYPE_CHECKING:
+    from .pipeline import ReviewRequest
 
 __all__ = ["main"]
 
@@ -49,17 +53,32 @@ def _report_parser() -> argparse.ArgumentParser:
         "with verdicts beside the reviewers' comments.",
         epilog="Exit status: 0 the latest revision introduces nothing, 1 it introduces violations "
         "or does not apply, 2 usage or input error. "
-        "Other commands: `review b4-check` (b4's external check protocol).",
+        "Other commands: `review tui <thread>` (the terminal UI), "
+        "`review b4-check` (b4's external check protocol).",
     )
-    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
-    _common(p)
+    _thread_options(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="report format (json: schema reviewer/1, see docs/json-schema.md)")
+    return p
+
+
+def _thread_options(p: argparse.ArgumentParser) -> None:
+    """What names the thread and how to review it: the same for the report and the TUI."""
+    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
+    _common(p)
     p.add_argument("--offline", action="store_true", help="use only the cache; no network")
     p.add_argument("--refresh", action="store_true", help="fetch again even when cached")
     p.add_argument("--all-versions", action="store_true",
                    help="also fetch and review the other versions of the change posted as separate threads")
     p.add_argument("--no-simulate", action="store_true", help="skip the race simulator")
+
+
+def _tui_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="review tui",
+                description="Read a patch thread in a terminal UI, each verdict beside the comment "
+                "it answers; the thread shows at once and verdicts arrive revision by revision. "
+                "Press ? in the UI for every key.")
+    _thread_options(p)
     return p
 
 
@@ -89,12 +108,9 @@ def _tree(args: argparse.Namespace, cfg: Config) -> Path | None:
     return tree
 
 
-def _run_report(argv: Sequence[str]) -> int:
-    from .pipeline import ReviewRequest, review_thread
-    from .progress import rich_progress
-    from .report import exit_status, render_markdown, render_text, review_to_json
+def _request(args: argparse.Namespace) -> tuple[ReviewRequest, Config]:
+    from .pipeline import ReviewRequest
 
-    args = _report_parser().parse_args(argv)
     cfg = _load(args)
     if args.no_simulate:
         from dataclasses import replace
@@ -108,6 +124,16 @@ def _run_report(argv: Sequence[str]) -> int:
         all_versions=args.all_versions,
         git_overrides=tuple(args.git_overrides),
     )
+    return request, cfg
+
+
+def _run_report(argv: Sequence[str]) -> int:
+    from .pipeline import review_thread
+    from .progress import rich_progress
+    from .report import exit_status, render_markdown, render_text, review_to_json
+
+    args = _report_parser().parse_args(argv)
+    request, cfg = _request(args)
     with rich_progress() as progress:
         review = review_thread(request, cfg, progress=progress)
 
@@ -130,6 +156,25 @@ def _run_report(argv: Sequence[str]) -> int:
     return exit_status(review)
 
 
+def _run_tui(argv: Sequence[str]) -> int:
+    from .pipeline import ReviewEvent, open_thread, stream_review
+    from .progress import Progress, rich_progress
+
+    request, cfg = _request(_tui_parser().parse_args(argv))
+    # The thread is fetched (or read from the cache or the mbox) and built before the UI
+    # starts, so it is painted at once; bad input fails here, as in batch mode.
+    with rich_progress() as progress:
+        opened = open_thread(request, cfg, progress=progress)
+    from .tui import ReviewerApp
+
+    def analyse(progress: Progress) -> Generator[ReviewEvent, None, None]:
+        return stream_review(opened, cfg, tree=request.tree, progress=progress)
+
+    app = ReviewerApp(opened, analyse=analyse)
+    app.run()
+    return EXIT_CLEAN
+
+
 def _run_b4check(argv: Sequence[str]) -> int:
     from .b4check import run_b4_check
 
@@ -146,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv[:1] == ["b4-check"]:
             return _run_b4check(argv[1:])
+        if argv[:1] == ["tui"]:
+            return _run_tui(argv[1:])
         return _run_report(argv)
     except ReviewerError as exc:
         sys.stderr.write(f"review: {exc}\n")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -173,7 +173,7 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
 
 
 def stream_review(opened: OpenedThread | Thread, cfg: Config, *, tree: Path | None,
-                  progress: Progress = SILENT) -> Iterator[ReviewEvent]:
+                  progress: Progress = SILENT) -> Generator[ReviewEvent, None, None]:
     """Review ``opened`` against ``tree`` (None: a synthetic base), yielding each revision's
     results as it is analysed, then the final :class:`Review` (always the last item).
 
