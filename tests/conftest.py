@@ -7,4 +7,5 @@ pytest_plugins = [
     "_verdict_values",
     "_revision_threads",
     "_cli_env",
+    "_tui_env",
 ]

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 __all__ = ["HelpScreen", "key_table"]
 
-_NAMES = {"escape": "esc", "enter": "enter", "down": "↓", "up": "↑", "ctrl+c": "ctrl+c"}
+_NAMES = {"escape": "esc", "enter": "enter", "down": "↓", "up": "↑", "slash": "/"}
 
 HelpSection = tuple[str, Sequence[Sequence[BindingType]]]
 """A title and the BINDINGS lists of the screen and the widgets it holds."""

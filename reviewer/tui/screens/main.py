@@ -186,8 +186,8 @@ class MainScreen(ReviewScreen):
         """The focused card's revision, else the one this message carries, else the one its
         comments answer, else the latest."""
         state = self.state
-        card = self._focused_card()
-        wanted = card.card.revision_id if card is not None else None
+        card = self.focused
+        wanted = card.card.revision_id if isinstance(card, VerdictCard) else None
         mid = self._current()
         carried = [r for r in state.opened.revisions if r.message_id == mid]
         if wanted is None and carried:

@@ -23,6 +23,7 @@ class RevisionsScreen(ReviewScreen):
     BINDINGS = [
         Binding("j,down,]", "move(1)", "next revision"),
         Binding("k,up,[", "move(-1)", "previous revision"),
+        Binding("enter", "open", "open the revision"),
         Binding("escape,q", "app.pop_screen", "back"),
     ]
 
@@ -52,7 +53,13 @@ class RevisionsScreen(ReviewScreen):
         table: DataTable[str] = self.query_one(DataTable)
         table.move_cursor(row=table.cursor_row + step)
 
+    def action_open(self) -> None:
+        table: DataTable[str] = self.query_one(DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if key is not None:
+                self.app.push_screen(RevisionScreen(key))
+
     @on(DataTable.RowSelected)
-    def _open(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.app.push_screen(RevisionScreen(event.row_key.value))
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
