@@ -140,10 +140,15 @@ class MainScreen(ReviewScreen):
         self.call_after_refresh(self._focus_card, comment_index)
 
     def _focus_card(self, comment_index: int) -> None:
-        card = self.query_one(MessagePane).first_card(comment_index)
-        if card is not None:
-            card.focus()
-            self.query_one(MessagePane).scroll_to_widget(card, top=True, animate=False)
+        """Focus the comment's first card, the comment's own lines (and the last quoted ones above
+        them) at the top of the pane: the verdict is read beside the paragraph it answers."""
+        pane = self.query_one(MessagePane)
+        card = pane.first_card(comment_index)
+        if card is None:
+            return
+        card.focus(scroll_visible=False)
+        pane.scroll_to_line(max(0, self.state.review.comments[comment_index].comment.first_line - 2))
+        pane.call_after_refresh(pane.scroll_to_widget, card, animate=False)
 
     def action_next_verdict(self) -> None:
         self._step_verdict(1)
