@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -143,8 +144,6 @@ def _run_report(argv: Sequence[str]) -> int:
     elif args.format == "markdown":
         sys.stdout.write(render_markdown(review))
     else:
-        import os
-
         from rich.console import Console
 
         console = Console()
@@ -166,6 +165,11 @@ def _run_tui(argv: Sequence[str]) -> int:
     with rich_progress() as progress:
         opened = open_thread(request, cfg, progress=progress)
     from .tui import ReviewerApp
+
+    # Textual sizes itself with shutil.get_terminal_size(), which believes COLUMNS and LINES
+    # first; the batch report honours them for piped output, but the UI must fit the terminal.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
 
     def analyse(progress: Progress) -> Generator[ReviewEvent, None, None]:
         return stream_review(opened, cfg, tree=request.tree, progress=progress)

@@ -148,7 +148,7 @@ class MainScreen(ReviewScreen):
             return
         card.focus(scroll_visible=False)
         pane.scroll_to_line(max(0, self.state.review.comments[comment_index].comment.first_line - 2))
-        pane.call_after_refresh(pane.scroll_to_widget, card, animate=False)
+        pane.call_after_refresh(pane.scroll_to_widget, card, animate=False, immediate=True)
 
     def action_next_verdict(self) -> None:
         self._step_verdict(1)

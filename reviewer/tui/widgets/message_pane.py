@@ -107,4 +107,4 @@ class MessagePane(VerticalScroll):
                 return
 
     def _run_to_top(self, run: Static, within: int) -> None:
-        self.scroll_to(y=run.virtual_region.y + within, animate=False)
+        self.scroll_to(y=run.virtual_region.y + within, animate=False, immediate=True)
