@@ -107,4 +107,10 @@ class MessagePane(VerticalScroll):
                 return
 
     def _run_to_top(self, run: Static, within: int) -> None:
-        self.scroll_to(y=run.virtual_region.y + within, animate=False, immediate=True)
+        # the run's lines wrap in a narrow pane: count the rows the lines above ``within`` take
+        text = run.content
+        rows = within
+        if isinstance(text, Text) and run.size.width:
+            rows = sum(len(line.wrap(self.app.console, run.size.width))
+                       for line in text.split("\n", allow_blank=True)[:within])
+        self.scroll_to(y=run.virtual_region.y + rows, animate=False, immediate=True)

@@ -1,7 +1,7 @@
 """A verdict card: one property (or check) a comment is about, on one revision.
 
 Collapsed it is three lines; focused it opens up (the whole "why", the violation, where the
-verdict stands in later revisions). Enter, or a double click, opens its evidence.
+verdict stands in later revisions) and stays open. Enter, or a double click, opens its evidence.
 """
 
 from __future__ import annotations
@@ -70,10 +70,9 @@ class VerdictCard(Static, can_focus=True):
         """Index of the card's comment in ``Review.comments``."""
 
     def on_focus(self) -> None:
+        # it stays open once read: closing it again would move everything below it, and the
+        # pane scrolls to comments above cards as they are reached
         self.update(render_card(self.card, expanded=True))
-
-    def on_blur(self) -> None:
-        self.update(render_card(self.card, expanded=False))
 
     def on_click(self, event: events.Click) -> None:
         # the first click focuses the card (and opens it up); a double click opens its evidence
