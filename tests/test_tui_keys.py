@@ -6,6 +6,9 @@ the main screen with the whole review shown.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from _tui_env import drive, plain, settle
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -381,6 +384,16 @@ def test_help_is_read_from_the_bindings(seed_app: ReviewerApp) -> None:
     described = {what for _, _, what in rows}
     assert "next comment that has a verdict" in described and "range-diff" in described
     assert all(keys and what for _, keys, what in rows)
+
+
+def test_the_readme_key_table_lists_every_key(seed_app: ReviewerApp) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| keys | where | what |"):]
+    table = table[: table.index("\n\n")]
+    listed = set(re.findall(r"`([^`]+)`", table))
+    for _, keys, _ in key_table(seed_app.help_sections()):
+        for key in keys.split():
+            assert key in listed, key
 
 
 def test_message_pane_scrolls_with_j_k_and_arrows(seed_app: ReviewerApp, seed_opened: OpenedThread) -> None:
