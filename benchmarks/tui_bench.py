@@ -155,6 +155,7 @@ def _headers(mbox: Path) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=("seed", "generated"), help="one of the two threads")
     args = parser.parse_args()
     corpus = ROOT.parent / "shared" / "corpus" / "seed-thread.mbox"
     seed = corpus if corpus.is_file() else ROOT / "fixtures" / "seed.mbox"
@@ -164,7 +165,10 @@ def main() -> None:
     print(f"load: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs; {args.runs} runs each, ms")
     boot = [startup() * 1000 for _ in range(args.runs)]
     print(f"{'interpreter + imports (start-up)':<44} min {min(boot):7.0f}  median {statistics.median(boot):7.0f}")
-    for name, mbox in (("seed thread", seed), ("generated 200 messages, 5 revisions", generated)):
+    threads = {"seed": ("seed thread", seed), "generated": ("generated 200 messages, 5 revisions", generated)}
+    for key, (name, mbox) in threads.items():
+        if args.only and key != args.only:
+            continue
         headers = _headers(mbox)
         runs = [one_run(mbox, headers) for _ in range(args.runs)]
         paint = [r.first_paint * 1000 for r in runs]

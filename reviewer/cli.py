@@ -170,6 +170,8 @@ def _run_tui(argv: Sequence[str]) -> int:
     # first; the batch report honours them for piped output, but the UI must fit the terminal.
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
+    if os.environ.get("I9_SWITCH"):
+        sys.setswitchinterval(float(os.environ["I9_SWITCH"]))
 
     def analyse(progress: Progress) -> Generator[ReviewEvent, None, None]:
         return stream_review(opened, cfg, tree=request.tree, progress=progress)

@@ -62,6 +62,16 @@ def _verdict_comments(review: Review, order: list[str]) -> list[tuple[str, int]]
     return sorted(found, key=lambda c: (rank[c[0]], c[1]))
 
 
+async def _scrolls_with_j_k_and_arrows(pilot: Pilot[None], pane: Widget) -> None:
+    """j, ↓, j scroll ``pane`` down three lines; k, ↑ back up two."""
+    await pilot.press("j", "down", "j")
+    await pilot.pause()
+    assert pane.scroll_y == 3
+    await pilot.press("k", "up")
+    await pilot.pause()
+    assert pane.scroll_y == 1
+
+
 def _starts_in_view(pane: Widget, section: Widget) -> bool:
     return pane.region.y <= section.region.y < pane.region.bottom
 
@@ -207,12 +217,7 @@ def test_trace_view_scrolls_with_j_k_and_arrows(seed_app: ReviewerApp, seed_open
         await pilot.press("t")
         pane = seed_app.screen.query_one("#trace")
         assert pane.max_scroll_y > 0, "the seed's traces are longer than the screen"
-        await pilot.press("j", "down", "j")
-        await pilot.pause()
-        assert pane.scroll_y == 3
-        await pilot.press("k", "up")
-        await pilot.pause()
-        assert pane.scroll_y == 1
+        await _scrolls_with_j_k_and_arrows(pilot, pane)
         await pilot.press("escape")
         assert isinstance(seed_app.screen, MainScreen)
 
@@ -304,12 +309,7 @@ def test_revision_screen_keys(seed_app: ReviewerApp, seed_opened: OpenedThread) 
         assert screen.revision_id == v2.id and pane.scroll_y == 0
         diff = plain(screen.query_one("#diff", Static))
         assert "◆ " in diff and "▸ " in diff, "v2's findings (on traced lines) and traces marked"
-        await pilot.press("j", "down", "j")
-        await pilot.pause()
-        assert pane.scroll_y == 3
-        await pilot.press("k", "up")
-        await pilot.pause()
-        assert pane.scroll_y == 1
+        await _scrolls_with_j_k_and_arrows(pilot, pane)
         await pilot.press("D")
         await pilot.pause()
         assert _starts_in_view(pane, screen.query_one("#range-diff"))
@@ -403,12 +403,7 @@ def test_message_pane_scrolls_with_j_k_and_arrows(seed_app: ReviewerApp, seed_op
         screen.select(_nak(seed_opened))
         await pilot.pause()
         pane.focus()
-        await pilot.press("j", "down", "j")
-        await pilot.pause()
-        assert pane.scroll_y == 3
-        await pilot.press("k", "up")
-        await pilot.pause()
-        assert pane.scroll_y == 1
+        await _scrolls_with_j_k_and_arrows(pilot, pane)
 
     drive(seed_app, script)
 

@@ -32,7 +32,10 @@ def _line_style(line: MessageLine) -> str:
 
 
 def _run_text(run: Sequence[MessageLine]) -> Text:
-    return Text("\n").join(Text(line.text, style=_line_style(line)) for line in run)
+    text = Text()
+    for n, line in enumerate(run):
+        text.append(line.text + ("\n" if n < len(run) - 1 else ""), style=_line_style(line) or None)
+    return text
 
 
 def _header(revisions: Sequence[Revision], message: Message) -> Text:
