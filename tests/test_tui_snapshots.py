@@ -13,6 +13,7 @@ from reviewer.model import Stance
 from reviewer.pipeline import OpenedThread
 from reviewer.tui import ReviewerApp
 from reviewer.tui.screens.main import MainScreen
+from reviewer.tui.widgets.verdict_card import VerdictCard
 
 SnapCompare = Callable[..., bool]
 
@@ -40,7 +41,7 @@ async def _charge_leak_card(pilot: Pilot[None], opened: OpenedThread) -> None:
         await pilot.press(".")
     await pilot.pause()
     focused = screen.focused
-    assert focused is not None and getattr(focused, "card").group.what == "charge-leak"
+    assert isinstance(focused, VerdictCard) and focused.card.group.what == "charge-leak"
 
 
 def test_thread_and_message(snap_compare: SnapCompare, seed_app: ReviewerApp, seed_opened: OpenedThread) -> None:

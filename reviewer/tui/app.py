@@ -14,6 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
+from .._errors import ReviewerError
 from ..pipeline import OpenedThread, ReviewEvent, RevisionAnalysed
 from ..progress import Progress
 from ._progress import StatusProgress, bar
@@ -65,6 +66,8 @@ class ReviewerApp(App[None]):
                 if worker.is_cancelled:
                     return
                 self.post_message(RevisionDone(event) if isinstance(event, RevisionAnalysed) else ReviewDone(event))
+        except ReviewerError as exc:
+            self.post_message(AnalysisFailed(f"analysis stopped: {exc}"))
         except Exception as exc:  # nothing the analysis raises may take the thread away from the reader
             self.post_message(AnalysisFailed(f"analysis stopped: {type(exc).__name__}: {exc}"))
         finally:
