@@ -99,6 +99,13 @@ class ReviewerApp(App[None]):
     def on_analysis_failed(self, message: AnalysisFailed) -> None:
         self._changed(replace(self.state, error=message.error))
 
+    async def action_quit(self) -> None:
+        """Quit; an analysis still running stops after the revision in progress (Python cannot
+        stop a thread half-way, and half-way is what must not be left behind): say so."""
+        running = self._analyse is not None and not (self.state.complete or self.state.error)
+        self.exit(message="review: stopping after the revision being analysed; the cache, the "
+                          "refs and your tree are left whole" if running else None)
+
     # ------------------------------------------------------------------ screens
 
     def help_sections(self) -> list[HelpSection]:
