@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Static
 
-from ...model import Revision
+from ...model import Review, Revision
 from ...report._common import latest_revision
 from .._thread_view import Card, analysed, find_in_thread, thread_rows
 from ..reply import reply
@@ -45,6 +45,11 @@ class MainScreen(ReviewScreen):
         Binding("q", "app.quit", "quit"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._drawn: Review | None = None
+        """The review the panes show (a status change alone redraws only the status line)."""
+
     def compose(self) -> ComposeResult:
         yield Static(id="title")
         with Horizontal(id="panes"):
@@ -62,6 +67,10 @@ class MainScreen(ReviewScreen):
 
     def state_changed(self) -> None:
         state = self.state
+        self.query_one(StatusLine).say(state.error or state.status, error=bool(state.error))
+        if state.review is self._drawn:
+            return  # only the status changed
+        self._drawn = state.review
         root = state.review.thread.get(state.review.thread.root)
         count = f"{state.total} revision{'s' if state.total != 1 else ''}"
         if state.total and not state.complete:
@@ -73,7 +82,6 @@ class MainScreen(ReviewScreen):
         current = pane.current_message()
         if current is not None:
             self._draw_message(current)
-        self.query_one(StatusLine).say(state.error or state.status, error=bool(state.error))
 
     def _draw_message(self, message_id: str) -> None:
         state = self.state
