@@ -14,7 +14,7 @@ from textual.widgets import Static
 from ...model import Revision, RevisionKind, RevisionReview, Status
 from .._revision_view import diff_lines, revision_rows, verdict_rows
 from .._thread_view import analysed
-from ..widgets.diff_view import render_diff
+from ..widgets.diff_view import DiffView
 from ..widgets.status_line import StatusLine
 from ._base import ReviewScreen
 
@@ -105,7 +105,7 @@ class RevisionScreen(ReviewScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="revision"):
             for name in SECTIONS:
-                yield Static(id=name, classes="section")
+                yield DiffView(id=name, classes="section") if name == "diff" else Static(id=name, classes="section")
         yield StatusLine("]/[ revision  D range-diff  c checks  esc back", id="status")
 
     def on_mount(self) -> None:
@@ -122,8 +122,7 @@ class RevisionScreen(ReviewScreen):
         revision = self._revision()
         rr = analysed(self.state.review, revision.id)
         self.query_one("#head", Static).update(_head(revision, rr))
-        lines = diff_lines(revision, rr)
-        self.query_one("#diff", Static).update(render_diff(lines) if lines else Text(" (no diff)", style="dim"))
+        self.query_one(DiffView).show(diff_lines(revision, rr))
         self.query_one("#verdicts", Static).update(_verdicts(rr))
         self.query_one("#checks", Static).update(_checks(rr))
         self.query_one("#range-diff", Static).update(_range_diff(revision, rr))

@@ -36,5 +36,5 @@ def render_diff(lines: Sequence[DiffLine]) -> Text:
 
 
 class DiffView(Static):
-    def __init__(self, lines: Sequence[DiffLine], *, id: str | None = None) -> None:
-        super().__init__(render_diff(lines) if lines else Text("(no diff)", style="dim"), id=id)
+    def show(self, lines: Sequence[DiffLine]) -> None:
+        self.update(render_diff(lines) if lines else Text(" (no diff)", style="dim"))
