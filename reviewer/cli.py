@@ -27,6 +27,8 @@ EXIT_INTRODUCES = 1
 EXIT_USAGE = 2
 
 _PIPED_WIDTH = 140
+_TUI_SWITCH_INTERVAL = 0.001
+"""Seconds; see _run_tui (BENCHMARKS.md, TUI: key to repaint while analysis runs)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -170,8 +172,10 @@ def _run_tui(argv: Sequence[str]) -> int:
     # first; the batch report honours them for piped output, but the UI must fit the terminal.
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
-    if os.environ.get("I9_SWITCH"):
-        sys.setswitchinterval(float(os.environ["I9_SWITCH"]))
+    # The analysis runs in a thread of this process and holds the interpreter lock while it
+    # simulates: a shorter switch interval (5 ms by default) hands it back to the UI sooner each
+    # time the event loop waits, which is what a key press needs while analysis runs.
+    sys.setswitchinterval(_TUI_SWITCH_INTERVAL)
 
     def analyse(progress: Progress) -> Generator[ReviewEvent, None, None]:
         return stream_review(opened, cfg, tree=request.tree, progress=progress)
