@@ -20,6 +20,7 @@ Run: .venv/bin/python benchmarks/tui_bench.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import codecs
 import fcntl
 import os
 import pty
@@ -45,10 +46,24 @@ COLUMNS, ROWS = 160, 48
 _ESCAPES = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[P^_][^\x1b]*\x1b\\|[()][0-9A-Za-z]|.)")
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its waited-for children (git), from /proc (10 ms ticks):
+    what a run costs whatever else the shared machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / _TICK
+
+
 @dataclass
 class Run:
     first_paint: float = 0.0
+    first_paint_cpu: float = 0.0
     all_verdicts: float = 0.0
+    all_verdicts_cpu: float = 0.0
+    idle_key_cpu: float = 0.0
+    """CPU per key once the analysis is done (averaged over the keys: /proc counts in ticks)."""
     keys: list[float] = field(default_factory=list)
     """Key to repaint while the analysis runs, ms."""
     idle_keys: list[float] = field(default_factory=list)
@@ -64,8 +79,20 @@ class Pty:
         if self.pid == 0:  # the child
             os.execvpe(argv[0], argv, env)
         fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-        self.raw = b""
+        self._pending = b""
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self.text = ""
+
+    def _take(self, chunk: bytes) -> None:
+        """Strip the escapes of what arrived (an escape cut at the end waits for the rest), so
+        the reader's own work stays small: it shares the two cores with the app it times."""
+        data = self._pending + chunk
+        cut = data.rfind(b"\x1b")
+        if cut >= 0 and len(data) - cut < 64:
+            data, self._pending = data[:cut], data[cut:]
+        else:
+            self._pending = b""
+        self.text += self._decoder.decode(_ESCAPES.sub(b"", data))
 
     def read_until(self, wanted: str, *, after: int = 0, timeout: float = 120) -> float:
         """Seconds since spawn at which ``wanted`` first appears in the output past ``after``."""
@@ -80,8 +107,7 @@ class Pty:
                     chunk = os.read(self.fd, 65536)
                 except OSError:
                     raise TimeoutError(f"process ended before {wanted!r}") from None
-                self.raw += chunk
-                self.text = _ESCAPES.sub(b"", self.raw).decode("utf-8", "replace")
+                self._take(chunk)
         return time.perf_counter() - self.start
 
     def send(self, keys: str) -> None:
@@ -111,9 +137,14 @@ def one_run(mbox: Path, headers: list[str]) -> Run:
     term = Pty([sys.executable, "-m", "reviewer", "tui", str(mbox), "--offline"], _env())
     run = Run()
     run.first_paint = term.read_until(headers[0][0])
+    run.first_paint_cpu = cpu_seconds(term.pid)
     at = _keys(term, headers, 0, run.keys, while_analysing=True)
     run.all_verdicts = term.read_until("revisions analysed")
+    run.all_verdicts_cpu = cpu_seconds(term.pid)
+    time.sleep(0.2)  # let the last repaint's work be counted before the idle keys
+    before = cpu_seconds(term.pid)
     _keys(term, headers, at, run.idle_keys, while_analysing=False)
+    run.idle_key_cpu = (cpu_seconds(term.pid) - before) / max(1, len(run.idle_keys))
     term.finish()
     return run
 
@@ -145,6 +176,14 @@ def startup() -> float:
     return time.perf_counter() - t0
 
 
+def startup_cpu() -> float:
+    """CPU seconds of the start-up alone (the child's own rusage)."""
+    before = os.times()
+    startup()
+    after = os.times()
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
 def _headers(mbox: Path) -> list[tuple[str, str]]:
     """(root author, header date text) per message, in the thread pane's order."""
     thread = build_thread(split_mbox(mbox.read_bytes()))
@@ -164,7 +203,9 @@ def main() -> None:
         subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_thread.py"), str(generated)], check=True)
     print(f"load: {os.getloadavg()[0]:.2f} (1 min), {os.cpu_count()} CPUs; {args.runs} runs each, ms")
     boot = [startup() * 1000 for _ in range(args.runs)]
-    print(f"{'interpreter + imports (start-up)':<44} min {min(boot):7.0f}  median {statistics.median(boot):7.0f}")
+    boot_cpu = startup_cpu() * 1000
+    print(f"{'interpreter + imports (start-up)':<44} min {min(boot):7.0f}  median {statistics.median(boot):7.0f}"
+          f"  (CPU {boot_cpu:.0f})")
     threads = {"seed": ("seed thread", seed), "generated": ("generated 200 messages, 5 revisions", generated)}
     for key, (name, mbox) in threads.items():
         if args.only and key != args.only:
@@ -178,12 +219,18 @@ def main() -> None:
         idle = [k for r in runs for k in r.idle_keys]
         print(f"{name}:")
         print(f"  {'first paint of the thread pane (spawn)':<42} min {min(paint):7.0f}  median {statistics.median(paint):7.0f}")
+        cpu = [r.first_paint_cpu * 1000 for r in runs]
+        print(f"  {'  CPU until then':<42} min {min(cpu):7.0f}  median {statistics.median(cpu):7.0f}")
         print(f"  {'first paint after start-up':<42} min {min(after):7.0f}  median {statistics.median(after):7.0f}")
         print(f"  {'every verdict shown (spawn)':<42} min {min(done):7.0f}  median {statistics.median(done):7.0f}")
+        cpu = [r.all_verdicts_cpu * 1000 for r in runs]
+        print(f"  {'  CPU until then':<42} min {min(cpu):7.0f}  median {statistics.median(cpu):7.0f}")
         for label, samples in (("key to repaint during analysis", keys), ("key to repaint, analysis done", idle)):
             if samples:
                 print(f"  {label:<42} min {min(samples):7.1f}  median {statistics.median(samples):7.1f}"
                       f"  max {max(samples):7.1f}  ({len(samples)} keys)")
+        cpu = [r.idle_key_cpu * 1000 for r in runs]
+        print(f"  {'  CPU per key, analysis done':<42} min {min(cpu):7.1f}  median {statistics.median(cpu):7.1f}")
 
 
 if __name__ == "__main__":
