@@ -10,17 +10,14 @@ import pytest
 from _cli_env import SEED_ROOT, Cli
 from _lore_server import LoreServer
 from _tui_env import SEED, Gate, drive, live, plain, replay, settle
-from test_cli_threads import _TAIL, _function, _mail, _patch, _write_thread
+from test_cli_threads import noapply_thread
 from test_cli_tree import _snapshot, _user_repo
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from reviewer._config import ChecksConfig, Config, load_config
-from reviewer._mbox import split_mbox, write_mboxrd
 from reviewer.model import Stance
 from reviewer.pipeline import OpenedThread, ReviewEvent, ReviewRequest, open_thread
-from reviewer.testtree import build_test_tree
-from reviewer.thread import build_thread
 from reviewer.tui import ReviewerApp
 from reviewer.tui.screens.main import MainScreen
 from reviewer.tui.screens.revisions import RevisionsScreen
@@ -31,28 +28,8 @@ from reviewer.tui.widgets.thread_pane import ThreadPane
 from reviewer.tui.widgets.trace_view import TraceView
 
 
-def _noapply_thread(tmp_path: Path) -> tuple[Path, Path]:
-    """v1 applies to the tree; v2 was made against a tree nobody has (as in test_cli_threads)."""
-    path = "mm/widget.c"
-    v1 = _patch("Take the lock before frobbing.", path, 120,
-                _function("frobnicate", ["\tint n = w->count;"]), ["\tfrob(w, n);"],
-                ["\tspin_lock(&w->lock);", "\tfrob(w, n);", "\tspin_unlock(&w->lock);"], _TAIL)
-    v2 = _patch("Take the lock before frobbing (v2).", path, 120,
-                _function("frobnicate_all", ["\tstruct gadget *g = w->gadget;"]), ["\tfrob_all(g);"],
-                ["\tguard(spinlock)(&w->lock);", "\tfrob_all(g);"], ["\tg->done = true;", *_TAIL])
-    root = "20240305090000.1-1-alice@example.org"
-    mbox = _write_thread(tmp_path / "noapply.mbox", [
-        _mail(root, "[PATCH] mm: widget: lock around frob", v1, date="Tue, 05 Mar 2024 09:00:00 +0000"),
-        _mail("20240306090000.2-1-alice@example.org", "[PATCH v2] mm: widget: lock around frob", v2,
-              date="Wed, 06 Mar 2024 09:00:00 +0000", reply_to=root),
-    ])
-    tree = build_test_tree(
-        build_thread(split_mbox(write_mboxrd([split_mbox(mbox.read_bytes())[0]]))), tmp_path / "linux")
-    return mbox, tree
-
-
 def test_a_revision_that_does_not_apply_says_where_and_why_in_place(tmp_path: Path) -> None:
-    mbox, tree = _noapply_thread(tmp_path)
+    mbox, tree = noapply_thread(tmp_path)
     opened = open_thread(ReviewRequest(str(mbox), tree=tree, offline=True), Config())
     v1, v2 = opened.revisions
     gate = Gate()
