@@ -32,6 +32,7 @@ bench: $(BIN)/review
 	$(BIN)/python benchmarks/checks_bench.py
 	$(BIN)/python benchmarks/apply_bench.py --skip-full
 	$(BIN)/python benchmarks/fixes_bench.py
+	$(BIN)/python benchmarks/tui_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -13,12 +13,16 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._config import Config, load_config
 from ._errors import ReviewerError
 from .model import Review
+
+if TYPE_CHECKING:
+    from .pipeline import ReviewRequest
 
 __all__ = ["console_main", "main"]
 
@@ -29,6 +33,8 @@ EXIT_INTERNAL = 70
 """sysexits' EX_SOFTWARE: reviewer itself failed."""
 
 _PIPED_WIDTH = 140
+_TUI_SWITCH_INTERVAL = 0.001
+"""Seconds; see _run_tui (BENCHMARKS.md, TUI: key to repaint while analysis runs)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,19 +62,20 @@ def _report_parser() -> argparse.ArgumentParser:
         "with verdicts beside the reviewers' comments.",
         epilog="Exit status: 0 the latest revision introduces nothing, 1 it introduces violations "
         "or does not apply, 2 usage or input error. "
-        "Other commands: `review b4-check` (b4's external check protocol), "
-        "`review draft` (a summary reply as a draft email, never sent).",
+        "Other commands: `review tui <thread>` (the terminal UI), "
+        "`review draft <thread>` (a summary reply as a draft email, never sent), "
+        "`review b4-check` (b4's external check protocol).",
     )
-    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
-    _common(p)
+    _thread_options(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                    help="report format (json: schema reviewer/1, see docs/json-schema.md)")
-    _batch(p)
     return p
 
 
-def _batch(p: argparse.ArgumentParser) -> None:
-    """How the thread is fetched and reviewed (the report's options, shared by `review draft`)."""
+def _thread_options(p: argparse.ArgumentParser) -> None:
+    """What names the thread and how to review it: the same for the report, the TUI and drafts."""
+    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
+    _common(p)
     p.add_argument("--offline", action="store_true", help="use only the cache; no network")
     p.add_argument("--refresh", action="store_true", help="fetch again even when cached")
     p.add_argument("--all-versions", action="store_true",
@@ -86,9 +93,7 @@ def _draft_parser() -> argparse.ArgumentParser:
         "mail client finds it (Maildir, mbox, IMAP Drafts) or on stdout. Nothing is ever sent.",
         epilog="Exit status: 0 the draft was written, 2 usage or input error (nothing written).",
     )
-    p.add_argument("thread", help="lore URL, patchwork URL, Message-ID, mbox, .eml or Maildir")
-    _common(p)
-    _batch(p)
+    _thread_options(p)
     p.add_argument("--reply-to", metavar="MSGID",
                    help="the message to answer (default: the one carrying the latest revision)")
     p.add_argument("--to", choices=DRAFT_DESTINATIONS,
@@ -97,6 +102,15 @@ def _draft_parser() -> argparse.ArgumentParser:
     p.add_argument("--mbox", type=Path, metavar="PATH", help="mbox to append to (implies --to mbox)")
     p.add_argument("--trailer", choices=tuple(TRAILERS), help="end the reply with this trailer")
     p.add_argument("--edit", action="store_true", help="open the draft in $VISUAL / $EDITOR before saving")
+    return p
+
+
+def _tui_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="review tui",
+                description="Read a patch thread in a terminal UI, each verdict beside the comment "
+                "it answers; the thread shows at once and verdicts arrive revision by revision. "
+                "Press ? in the UI for every key.")
+    _thread_options(p)
     return p
 
 
@@ -127,10 +141,9 @@ def _tree(args: argparse.Namespace, cfg: Config) -> Path | None:
     return tree
 
 
-def _review(args: argparse.Namespace, cfg: Config) -> Review:
-    """The review the batch options ask for, with progress bars on stderr."""
-    from .pipeline import ReviewRequest, review_thread
-    from .progress import rich_progress
+def _request(args: argparse.Namespace, cfg: Config) -> tuple[ReviewRequest, Config]:
+    """The review the thread options ask for, and the configuration it runs with."""
+    from .pipeline import ReviewRequest
 
     if args.no_simulate:
         from dataclasses import replace
@@ -144,6 +157,15 @@ def _review(args: argparse.Namespace, cfg: Config) -> Review:
         all_versions=args.all_versions,
         git_overrides=tuple(args.git_overrides),
     )
+    return request, cfg
+
+
+def _review(args: argparse.Namespace, cfg: Config) -> Review:
+    """The review the thread options ask for, with progress bars on stderr."""
+    from .pipeline import review_thread
+    from .progress import rich_progress
+
+    request, cfg = _request(args, cfg)
     with rich_progress() as progress:
         return review_thread(request, cfg, progress=progress)
 
@@ -205,6 +227,35 @@ def _run_draft(argv: Sequence[str]) -> int:
     return EXIT_CLEAN
 
 
+def _run_tui(argv: Sequence[str]) -> int:
+    from .pipeline import ReviewEvent, open_thread, stream_review
+    from .progress import Progress, rich_progress
+
+    args = _tui_parser().parse_args(argv)
+    request, cfg = _request(args, _load(args))
+    # The thread is fetched (or read from the cache or the mbox) and built before the UI
+    # starts, so it is painted at once; bad input fails here, as in batch mode.
+    with rich_progress() as progress:
+        opened = open_thread(request, cfg, progress=progress)
+    from .tui import ReplySettings, ReviewerApp
+
+    # Textual sizes itself with shutil.get_terminal_size(), which believes COLUMNS and LINES
+    # first; the batch report honours them for piped output, but the UI must fit the terminal.
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+    # The analysis runs in a thread of this process and holds the interpreter lock while it
+    # simulates: a shorter switch interval (5 ms by default) hands it back to the UI sooner each
+    # time the event loop waits, which is what a key press needs while analysis runs.
+    sys.setswitchinterval(_TUI_SWITCH_INTERVAL)
+
+    def analyse(progress: Progress) -> Generator[ReviewEvent, None, None]:
+        return stream_review(opened, cfg, tree=request.tree, progress=progress)
+
+    app = ReviewerApp(opened, analyse=analyse, reply=ReplySettings(cfg.drafts, request.tree))
+    app.run()
+    return EXIT_CLEAN
+
+
 def _run_b4check(argv: Sequence[str]) -> int:
     from .b4check import run_b4_check
 
@@ -223,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_b4check(argv[1:])
         if argv[:1] == ["draft"]:
             return _run_draft(argv[1:])
+        if argv[:1] == ["tui"]:
+            return _run_tui(argv[1:])
         return _run_report(argv)
     except ReviewerError as exc:
         sys.stderr.write(f"review: {exc}\n")

@@ -6,7 +6,7 @@ a plain dict for the JSON report (the report layer puts it under its versioned s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -15,7 +15,7 @@ from rich.tree import Tree
 
 from .model import Address, Message, Position, Segment, Stance, Subject, Thread, Trailer
 
-__all__ = ["outline_json", "render_outline"]
+__all__ = ["ReplyPlace", "outline_json", "render_outline", "walk_reply_tree"]
 
 _STANCE_STYLE = {
     Stance.ACK: "green",
@@ -55,27 +55,57 @@ _MAX_DEPTH = 16
 (a back-and-forth of thousands of replies stays readable, and is walked without recursion)."""
 
 
+class ReplyPlace(NamedTuple):
+    """Where a message sits in the reply tree."""
+
+    message: Message
+    levels: tuple[bool, ...]
+    """For every level down to it (at most ``max_depth``), whether that node is the last of its
+    siblings: what tree guides are drawn from. The root and the orphans have none."""
+    depth: int
+    """Its real reply level (``levels`` stops at ``max_depth``)."""
+
+
+def walk_reply_tree(thread: Thread, *, max_depth: int = _MAX_DEPTH) -> list[ReplyPlace]:
+    """Every message once, in reply-tree order: depth first from the root, children in date
+    order, then the orphans (replies to messages missing from the thread) and their replies."""
+    out: list[ReplyPlace] = []
+    placed: set[str] = set()
+
+    def walk(start: Message) -> None:
+        # A stack, not recursion: a chain of thousands of replies is a thread like any other.
+        stack: list[tuple[Message, tuple[bool, ...], int]] = [(start, (), 0)]
+        while stack:
+            msg, levels, depth = stack.pop()
+            if msg.message_id in placed:
+                continue
+            placed.add(msg.message_id)
+            out.append(ReplyPlace(msg, levels, depth))
+            children = [c for c in map(thread.get, msg.children)
+                        if c is not None and c.message_id not in placed]
+            for n in reversed(range(len(children))):
+                below = levels if len(levels) >= max_depth else (*levels, n == len(children) - 1)
+                stack.append((children[n], below, depth + 1))
+
+    root = thread.get(thread.root)
+    if root is not None:
+        walk(root)
+    for msg in thread.messages:
+        if msg.message_id not in placed and msg.parent is None:
+            walk(msg)
+    return out
+
+
 def render_outline(thread: Thread) -> RenderableType:
     """The reply tree, then a table of every position (withdrawn ones struck through)."""
-    root = thread.get(thread.root)
     tree = Tree(Text(f"thread {thread.source or thread.root}", style="bold"))
-    placed: set[str] = set()
-    starts = [root] if root is not None else []
-    starts += [m for m in thread.messages if m.parent is None and m is not root]  # orphans too
-    # Depth first, children in date order: a stack of (message, node to hang it on, depth).
-    stack: list[tuple[Message, Tree, int]] = [(m, tree, 0) for m in reversed(starts)]
-    while stack:
-        msg, parent, depth = stack.pop()
-        if msg.message_id in placed:
-            continue
-        placed.add(msg.message_id)
+    branches: list[Tree] = [tree]
+    for msg, levels, depth in walk_reply_tree(thread):
+        del branches[len(levels) + 1 :]
         label = _label(msg)
         if depth > _MAX_DEPTH:
             label.append(f"  (reply level {depth})", style="dim")
-        branch = parent.add(label)
-        below = branch if depth < _MAX_DEPTH else parent
-        children = [c for c in map(thread.get, msg.children) if c is not None]
-        stack.extend((c, below, depth + 1) for c in reversed(children))
+        branches.append(branches[-1].add(label))
 
     table = Table(title="Positions", show_lines=False)
     for column in ("person", "stance", "given", "answers", "status"):

@@ -2,13 +2,19 @@
 
 One direction, each stage a function of the previous stage's values. Views (report, JSON, TUI,
 drafts, b4-check) read the :class:`~reviewer.model.Review` this returns and never recompute.
+
+:func:`stream_review` is the pipeline itself: it yields each revision's results as soon as the
+revision is simulated and checked (with the review so far), then the final ``Review``.
+:func:`build_review` and :func:`review_thread` consume that stream, so the batch report and the
+TUI (which paints the thread from :func:`open_thread` first and streams the rest) show one Review.
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,9 +44,19 @@ from .revisions import file_diffs, find_revisions
 from .sim import SimCache, simulate_revision
 from .thread import build_thread
 from .trees import FactStore, SourceLookup, TreeSearch, apply_all, open_repo
-from .verdicts import link_comments, revision_positions
+from .verdicts import CommentLinker, revision_positions
 
-__all__ = ["ReviewRequest", "build_review", "review_thread", "thread_key"]
+__all__ = [
+    "OpenedThread",
+    "ReviewEvent",
+    "ReviewRequest",
+    "RevisionAnalysed",
+    "build_review",
+    "open_thread",
+    "review_thread",
+    "stream_review",
+    "thread_key",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +72,37 @@ class ReviewRequest:
     git_overrides: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class OpenedThread:
+    """A thread fetched and built, and the revisions found in it, before any analysis: what the
+    TUI paints first."""
+
+    thread: Thread
+    revisions: tuple[Revision, ...]
+    other_versions: tuple[OtherVersion, ...] = ()
+    notes: tuple[str, ...] = ()
+    """About retrieval (cache used, other versions not fetched, a newer version exists)."""
+    lore: LoreAccess | None = None
+    """Where a commit a ``Fixes:`` tag names, missing from the tree, may be looked up (the server
+    the thread came from; None for a local thread)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionAnalysed:
+    """One revision simulated and checked, as soon as it is."""
+
+    revision: RevisionReview
+    done: int
+    """Revisions analysed so far (this one included)."""
+    total: int
+    review: Review
+    """The review so far: the revisions analysed yet (and their bases), comments linked to them."""
+
+
+ReviewEvent = RevisionAnalysed | Review
+"""What :func:`stream_review` yields: a :class:`RevisionAnalysed` per revision, then the Review."""
+
+
 def thread_key(thread: Thread) -> str:
     """A short, ref-safe name for the thread (its refs live under refs/reviewer/<key>/)."""
     return hashlib.sha1(thread.root.encode()).hexdigest()[:12]
@@ -63,6 +110,12 @@ def thread_key(thread: Thread) -> str:
 
 def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = SILENT) -> Review:
     """Fetch the thread the request names and review it."""
+    opened = open_thread(request, cfg, progress=progress)
+    return _last(stream_review(opened, cfg, tree=request.tree, progress=progress))
+
+
+def open_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = SILENT) -> OpenedThread:
+    """Fetch the thread the request names (and, if asked, its other versions) and build it."""
     source = classify_input(request.thread)
     progress.stage("fetch")
     raw = fetch_thread(source, cfg, offline=request.offline, refresh=request.refresh,
@@ -99,8 +152,7 @@ def review_thread(request: ReviewRequest, cfg: Config, *, progress: Progress = S
     # A Fixes: tag naming a commit the tree lacks is looked up where the thread came from.
     lore = LoreAccess(raw.server or None, request.offline, request.refresh,
                       request.git_overrides) if source.kind.is_remote else None
-    review = build_review(thread, cfg, tree=request.tree, progress=progress, lore=lore)
-    return replace(review, other_versions=others, notes=tuple(notes) + review.notes)
+    return OpenedThread(thread, tuple(find_revisions(thread)), others, tuple(notes), lore)
 
 
 def _other_versions(thread: Thread, raw: RawThread, cfg: Config, request: ReviewRequest,
@@ -125,20 +177,50 @@ def build_review(thread_or_raw: Thread | Sequence[bytes], cfg: Config, *, tree: 
                  progress: Progress | None = None, lore: LoreAccess | None = None) -> Review:
     """Review a thread (or raw messages) against ``tree`` (None: a synthetic base); ``lore``: where
     a named commit the tree lacks may be looked up (None: the tree only)."""
-    progress = progress or SILENT
     thread = thread_or_raw if isinstance(thread_or_raw, Thread) else build_thread(thread_or_raw)
-    revisions = find_revisions(thread)
+    opened = OpenedThread(thread, tuple(find_revisions(thread)), lore=lore)
+    return _last(stream_review(opened, cfg, tree=tree, progress=progress or SILENT))
+
+
+def stream_review(opened: OpenedThread | Thread, cfg: Config, *, tree: Path | None,
+                  progress: Progress = SILENT) -> Generator[ReviewEvent, None, None]:
+    """Review ``opened`` against ``tree`` (None: a synthetic base), yielding each revision's
+    results as it is analysed, then the final :class:`Review` (always the last item).
+
+    Closing the iterator early (a TUI quit) stops between revisions: what is written by then
+    (refs of applied revisions, a thread already cached) is whole, and the scratch repository
+    of a synthetic base is removed.
+    """
+    if isinstance(opened, Thread):
+        opened = OpenedThread(opened, tuple(find_revisions(opened)))
+    for event in _stream_revisions(opened.thread, opened.revisions, cfg, tree, progress, opened.lore):
+        # every Review in the stream, the partial ones too, carries what retrieval found
+        review = event.review if isinstance(event, RevisionAnalysed) else event
+        review = replace(review, other_versions=opened.other_versions,
+                         notes=opened.notes + review.notes)
+        yield replace(event, review=review) if isinstance(event, RevisionAnalysed) else review
+
+
+def _last(stream: Iterator[ReviewEvent]) -> Review:
+    final = deque(stream, maxlen=1).pop()
+    assert isinstance(final, Review), "stream_review ends with the Review"
+    return final
+
+
+def _stream_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
+                      progress: Progress, lore: LoreAccess | None) -> Iterator[ReviewEvent]:
     if not revisions:
-        return Review(thread=thread, notes=("no patch revisions found in the thread",))
+        yield Review(thread=thread, notes=("no patch revisions found in the thread",))
+        return
 
     # A synthetic base lives in a private repository for this run only: nothing is left behind
     # and two reviews of one thread never share it.
     with tempfile.TemporaryDirectory(prefix="reviewer-synthetic-") as scratch:
-        return _review_revisions(thread, revisions, cfg, tree, Path(scratch), progress, lore)
+        yield from _review_revisions(thread, revisions, cfg, tree, Path(scratch), progress, lore)
 
 
 def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,
-                      scratch: Path, progress: Progress, lore: LoreAccess | None = None) -> Review:
+                      scratch: Path, progress: Progress, lore: LoreAccess | None) -> Iterator[ReviewEvent]:
     notes: list[str] = []
     # One runner (one cat-file process) for the tree; tree-wide facts and verdicts kept on disk.
     facts = FactStore(cfg.cache.dir / "trees")
@@ -164,6 +246,7 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
     progress.stage("analyse", total=len(revisions))
     reviews: list[RevisionReview] = []
     bases: dict[str, _Base] = {}
+    linker = CommentLinker(thread, revisions)
     # The checks wait on git and perl most of the time: they run beside the simulator.
     with ThreadPoolExecutor(max_workers=1) as pool:
         checking = [pool.submit(_check, r, a, checks, search) for r, a in zip(revisions, applied, strict=True)]
@@ -181,13 +264,18 @@ def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
                 base.of.append(revision.label)
                 base.sim.extend(base_sim)
                 base.findings.extend(checked.base)
+            linker.add(reviews[-1])
             progress.advance(revision.label)
+            yield RevisionAnalysed(reviews[-1], len(reviews), len(revisions),
+                                   _review_so_far(thread, bases, reviews, linker, notes))
+    yield _review_so_far(thread, bases, reviews, linker, notes)
 
-    base_reviews = [_base_review(thread, b) for b in bases.values()]
-    all_reviews = (*base_reviews, *reviews)
-    progress.stage("link comments")
-    comments = link_comments(thread, all_reviews)
-    return Review(thread=thread, revisions=all_reviews, comments=comments, notes=tuple(notes))
+
+def _review_so_far(thread: Thread, bases: dict[str, _Base], reviews: Sequence[RevisionReview],
+                   linker: CommentLinker, notes: Sequence[str]) -> Review:
+    """The bases, the revisions analysed yet and every comment linked to them."""
+    revisions = (*[_base_review(thread, b) for b in bases.values()], *reviews)
+    return Review(thread=thread, revisions=revisions, comments=linker.comments(), notes=tuple(notes))
 
 
 def _simulate(revision: Revision, result: AppliedRevision, cfg: Config, cache: SimCache,

@@ -10,4 +10,5 @@ pytest_plugins = [
     "_dovecot",
     "_draft_values",
     "_fuzz_profiles",
+    "_tui_env",
 ]

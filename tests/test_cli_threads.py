@@ -86,12 +86,13 @@ def test_clean_thread_exits_0(cli: Cli, tmp_path: Path) -> None:
     assert introduced == []
 
 
-def test_revision_that_cannot_apply_is_named_and_v1_still_analysed(cli: Cli, tmp_path: Path) -> None:
+def noapply_thread(tmp_path: Path) -> tuple[Path, Path]:
+    """(mbox, tree): v1 applies to the tree; v2 was made against a tree nobody has (its context
+    lines are not in the file at all). Also used by the TUI's tests."""
     path = "mm/widget.c"
     v1 = _patch("Take the lock before frobbing.", path, 120,
                 _function("frobnicate", ["\tint n = w->count;"]), ["\tfrob(w, n);"],
                 ["\tspin_lock(&w->lock);", "\tfrob(w, n);", "\tspin_unlock(&w->lock);"], _TAIL)
-    # v2 was made against a tree nobody has: its context lines are not in the file at all.
     v2 = _patch("Take the lock before frobbing (v2).", path, 120,
                 _function("frobnicate_all", ["\tstruct gadget *g = w->gadget;"]), ["\tfrob_all(g);"],
                 ["\tguard(spinlock)(&w->lock);", "\tfrob_all(g);"], ["\tg->done = true;", *_TAIL])
@@ -104,6 +105,12 @@ def test_revision_that_cannot_apply_is_named_and_v1_still_analysed(cli: Cli, tmp
     # The tree holds v1's pre-image only (v2's context is nowhere in it).
     tree = build_test_tree(
         build_thread(split_mbox(write_mboxrd([split_mbox(mbox.read_bytes())[0]]))), tmp_path / "linux")
+    return mbox, tree
+
+
+def test_revision_that_cannot_apply_is_named_and_v1_still_analysed(cli: Cli, tmp_path: Path) -> None:
+    path = "mm/widget.c"
+    mbox, tree = noapply_thread(tmp_path)
 
     result = cli.run(str(mbox), "--tree", str(tree), "--no-simulate", "--format", "json")
 

@@ -28,6 +28,7 @@ from ..model import (
 from ..outline import outline_json, render_outline
 from ..sim import format_trace
 from ..verdicts import ordered_revisions
+from ..verdicts.addressed import same_finding
 
 __all__ = [
     "BUDGET_EXCEEDED",
@@ -43,10 +44,12 @@ __all__ = [
     "in_tree_text",
     "introduces",
     "label_of",
+    "linked_finding",
     "linked_violation",
     "latest_revision",
     "outline_of",
     "outline_text",
+    "problems",
     "quoted_tail",
     "sorted_revisions",
     "summary_lines",
@@ -132,6 +135,8 @@ class LinkGroup:
     configs: tuple[SimConfig, ...]
     why: str
     """The reasons of the group's first (best-supported) link."""
+    links: tuple[CommentLink, ...] = ()
+    """The group's links, the best-supported first."""
 
 
 def group_links(review: Review, links: Sequence[CommentLink]) -> list[LinkGroup]:
@@ -143,6 +148,7 @@ def group_links(review: Review, links: Sequence[CommentLink]) -> list[LinkGroup]
             label_of(review, rev), source, what, scenario,
             tuple(dict.fromkeys(link.config for link in members if link.config is not None)),
             members[0].why,
+            tuple(members),
         )
         for (rev, source, what, scenario), members in groups.items()
     ]
@@ -160,6 +166,18 @@ def linked_violation(review: Review, link: CommentLink) -> Violation | None:
                 for violation in verdict.violations:
                     if violation.property == link.what:
                         return violation
+    return None
+
+
+def linked_finding(review: Review, link: CommentLink) -> Finding | None:
+    """The check finding a comment link points at."""
+    if link.source != "check":
+        return None
+    for rr in review.revisions:
+        if rr.revision.id == link.revision_id:
+            for f in rr.findings:
+                if same_finding(link, f):
+                    return f
     return None
 
 
@@ -235,6 +253,12 @@ def summary_lines(review: Review) -> list[str]:
             parts.append("; ".join(f"{p.stance.value} {p.person.display}" for p in standing))
         out.append(f"{rr.revision.label}: " + " · ".join(parts))
     return out
+
+
+def problems(rr: RevisionReview, status: Status) -> list[str]:
+    """The problems of ``status`` on ``rr`` the summary line names (simulator properties, bad
+    pages by reason, check ids; for "introduced", errors and warnings only), first-seen order."""
+    return _names(rr, status)
 
 
 def _names(rr: RevisionReview, status: Status) -> list[str]:

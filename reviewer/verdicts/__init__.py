@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from .addressed import addressed, ordered_revisions
 from .comments import split_comments
-from .linking import NEAR, link_comment, link_comments
+from .linking import NEAR, CommentLinker, link_comment, link_comments
 from .positions import revision_positions, vetoed
 from .vocabulary import CHECK_WORDS, PROPERTY_WORDS, SCENARIO_WORDS
 
 __all__ = [
     "CHECK_WORDS",
     "NEAR",
+    "CommentLinker",
     "PROPERTY_WORDS",
     "SCENARIO_WORDS",
     "addressed",

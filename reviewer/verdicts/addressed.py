@@ -15,7 +15,7 @@ from datetime import datetime
 from ..model import Comment, CommentLink, Finding, RevisionKind, RevisionReview, Status, Thread
 from .identity import finding_identity
 
-__all__ = ["addressed", "ordered_revisions", "standing_of_link"]
+__all__ = ["addressed", "ordered_revisions", "same_finding", "standing_of_link"]
 
 _COMMIT_MESSAGE = "COMMIT_MSG"
 """``Finding.file`` of commit-message findings (reviewer.check_api.COMMIT_MESSAGE)."""
@@ -48,7 +48,7 @@ def standing_of_link(link: CommentLink, rr: RevisionReview, origin: RevisionRevi
             if any(v.property == link.what and v.status is not Status.FIXED for v in verdict.violations):
                 return "present"
         return "absent" if analysed else "n/a"
-    if any(_same_finding(link, f) and f.status is not Status.FIXED for f in rr.findings):
+    if any(same_finding(link, f) and f.status is not Status.FIXED for f in rr.findings):
         return "present"
     if rr.applied is None:
         return "n/a"
@@ -60,9 +60,9 @@ def standing_of_link(link: CommentLink, rr: RevisionReview, origin: RevisionRevi
     return "absent"
 
 
-def _same_finding(link: CommentLink, f: Finding) -> bool:
-    # the same check; and, when the link knows which finding, that finding (not another one
-    # of the same check elsewhere in the function)
+def same_finding(link: CommentLink, f: Finding) -> bool:
+    """Whether ``f`` is the finding ``link`` points at: the same check and, when the link knows
+    which finding, that finding (not another one of the same check elsewhere in the function)."""
     return f.check == link.what and (not link.finding or link.finding == finding_identity(f))
 
 

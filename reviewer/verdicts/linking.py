@@ -39,6 +39,7 @@ from ..model import (
     CommentLink,
     CommentReview,
     Finding,
+    Revision,
     RevisionKind,
     RevisionReview,
     SimConfig,
@@ -54,7 +55,7 @@ from .identity import finding_identity
 from .races import common_names, cross_cpu_pair, names_in
 from .vocabulary import check_words, config_words, property_words, scenario_words
 
-__all__ = ["NEAR", "PROPERTY_ORDER", "finding_identity", "link_comment", "link_comments"]
+__all__ = ["NEAR", "PROPERTY_ORDER", "CommentLinker", "finding_identity", "link_comment", "link_comments"]
 
 BUDGET_EXCEEDED = "budget-exceeded"
 PROPERTY_ORDER = (
@@ -69,17 +70,40 @@ _RIGHT_ABOVE = 3
 
 def link_comments(thread: Thread, revision_reviews: Sequence[RevisionReview]) -> tuple[CommentReview, ...]:
     """Every comment of ``thread`` with the verdicts it is about and whether later revisions fixed them."""
-    comments = split_comments(thread, [rr.revision for rr in revision_reviews])
-    by_id = {rr.revision.id: rr for rr in revision_reviews}
-    out = []
-    for comment in comments:
-        rr = by_id.get(comment.anchor_revision or "")
-        ranked = _ranked_links(comment, rr) if rr is not None else []
-        links = tuple(link for _, link in ranked)
-        # "addressed" follows what the comment is most clearly about (its best-supported links)
-        primary = [link for score, link in ranked if score == ranked[0][0]] if ranked else []
-        out.append(CommentReview(comment, links, addressed(comment, primary, revision_reviews, thread)))
-    return tuple(out)
+    linker = CommentLinker(thread, [rr.revision for rr in revision_reviews])
+    for rr in revision_reviews:
+        linker.add(rr)
+    return linker.comments()
+
+
+class CommentLinker:
+    """:func:`link_comments` one revision at a time, for a review that shows verdicts as each
+    revision is analysed: the comments are split once, a comment is linked when the revision it
+    is anchored to arrives, and "addressed" covers the revisions added so far."""
+
+    def __init__(self, thread: Thread, revisions: Sequence[Revision]) -> None:
+        self._thread = thread
+        self._comments = split_comments(thread, revisions)
+        self._ranked: dict[int, list[tuple[int, CommentLink]]] = {}
+        self._reviews: list[RevisionReview] = []
+
+    def add(self, rr: RevisionReview) -> None:
+        """Link the comments anchored to ``rr`` (a comment's links depend on that revision only)."""
+        self._reviews.append(rr)
+        for n, comment in enumerate(self._comments):
+            if comment.anchor_revision == rr.revision.id:
+                self._ranked[n] = _ranked_links(comment, rr)
+
+    def comments(self) -> tuple[CommentReview, ...]:
+        """Every comment, linked to the verdicts of the revisions added so far."""
+        out = []
+        for n, comment in enumerate(self._comments):
+            ranked = self._ranked.get(n, [])
+            links = tuple(link for _, link in ranked)
+            # "addressed" follows what the comment is most clearly about (its best-supported links)
+            primary = [link for score, link in ranked if score == ranked[0][0]] if ranked else []
+            out.append(CommentReview(comment, links, addressed(comment, primary, self._reviews, self._thread)))
+        return tuple(out)
 
 
 def _same_path(a: str, b: str) -> bool:
