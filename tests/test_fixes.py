@@ -132,6 +132,47 @@ def test_draft_reply_quotes_the_tag_with_its_verdict(history_tree: tuple[Path, l
     assert all(len(line) <= 72 for line in lines if not line.startswith(">"))
 
 
+def test_tui_shows_the_verdict_under_the_tag_line(history_tree: tuple[Path, list[str]]) -> None:
+    """In the TUI's message pane, v2's Fixes: line is followed by what the history showed."""
+    from _tui_env import drive, plain, replay, settle
+    from textual.pilot import Pilot
+    from textual.widgets import Static
+
+    from reviewer.pipeline import OpenedThread
+    from reviewer.revisions import find_revisions
+    from reviewer.tui import ReviewerApp
+    from reviewer.tui.screens.main import MainScreen
+    from reviewer.tui.widgets.message_pane import MessagePane
+
+    tree, _commits = history_tree
+    thread = seed_thread()
+    review = build_review(thread, Config(), tree=tree)
+    app = ReviewerApp(OpenedThread(thread, tuple(find_revisions(thread))), analyse=replay([review]))
+    carrier = revision(review, V2).revision.message_id
+
+    async def script(pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: app.state.complete)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.select(carrier)
+        await pilot.pause()
+        pane = screen.query_one(MessagePane)
+        widgets = list(pane.children)
+        # one under the Fixes: line, one under the Cc: stable hint
+        check, stable = [w for w in widgets if w.has_class("tag-check")]
+        assert isinstance(check, Static) and isinstance(stable, Static)
+        assert plain(stable).startswith("Cc: <stable@vger.kernel.org> # 5.10+")
+        text = plain(check)
+        assert text.startswith("Fixes: e320d3012d25 mm/page_alloc.c") and "verified" in text
+        assert "fixes double-free" in text and "leaves charge-leak" in text
+        # right under the run of lines that ends with the tag
+        body = widgets[widgets.index(check) - 1]
+        assert isinstance(body, Static)
+        assert plain(body).rstrip().endswith("Fixes: e320d3012d25 " + NAMED_TITLE)
+
+    drive(app, script)
+
+
 def test_tag_found_by_id(tmp_path: Path) -> None:
     commits = build_history(tmp_path / "linux", seed_thread(), HISTORY)
     own = commits[2][:12].encode()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..fixes import describe_tag
 from ..model import (
     CommentReview,
     Message,
@@ -172,6 +173,9 @@ class CardsAfter:
     cards: tuple[Card, ...]
     notices: tuple[str, ...] = ()
     """Errors in place (a revision carried here that does not apply, and why)."""
+    tag_checks: tuple[str, ...] = ()
+    """Beside a ``Fixes:`` tag (or ``Cc: stable`` hint) of a revision carried here: what
+    simulating the history found of its claim (indented lines belong to the line above)."""
 
 
 def _line_kinds(message: Message) -> list[tuple[SegmentKind, int]]:
@@ -214,6 +218,20 @@ def _not_applied(review: Review, revisions: Sequence[Revision], message: Message
     return out
 
 
+def _tag_checks(review: Review, revisions: Sequence[Revision], message: Message) -> dict[int, tuple[str, ...]]:
+    """Body line of each checked ``Fixes:`` tag (or stable hint) carried here: its lines."""
+    out: dict[int, tuple[str, ...]] = {}
+    for r in revisions:
+        rr = analysed(review, r.id) if r.message_id == message.message_id else None
+        if rr is None or rr.fixes is None:
+            continue
+        for trailer in r.trailers:
+            lines = describe_tag(rr.fixes, trailer.value)
+            if lines and 0 <= trailer.line < len(message.lines):
+                out[trailer.line] = (*out.get(trailer.line, ()), *lines)
+    return out
+
+
 def message_parts(review: Review, revisions: Sequence[Revision],
                   message: Message) -> list[list[MessageLine] | CardsAfter]:
     """The message's lines in runs, each comment that has verdicts followed by its cards."""
@@ -226,8 +244,10 @@ def message_parts(review: Review, revisions: Sequence[Revision],
         after[last] = CardsAfter(n, cards_of(review, cr))
     for line, notice in _not_applied(review, revisions, message).items():
         held = after.get(line)
-        after[line] = CardsAfter(held.comment_index if held else -1, held.cards if held else (),
-                                 (*(held.notices if held else ()), notice))
+        after[line] = replace(held, notices=(*held.notices, notice)) if held else CardsAfter(-1, (), (notice,))
+    for line, checks in _tag_checks(review, revisions, message).items():
+        held = after.get(line)
+        after[line] = replace(held, tag_checks=(*held.tag_checks, *checks)) if held else CardsAfter(-1, (), (), checks)
     parts: list[list[MessageLine] | CardsAfter] = []
     run: list[MessageLine] = []
     for i, (text, (kind, depth)) in enumerate(zip(message.lines, _line_kinds(message), strict=True)):

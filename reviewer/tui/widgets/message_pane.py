@@ -69,7 +69,8 @@ class MessagePane(VerticalScroll):
         focus keeps it when the review grows."""
         parts = message_parts(review, revisions, message)
         drawn = (message.message_id, *(key for part in parts if isinstance(part, CardsAfter)
-                                       for key in (*(c.key for c in part.cards), *part.notices)))
+                                       for key in (*(c.key for c in part.cards), *part.notices,
+                                                   *part.tag_checks)))
         if drawn == self._drawn:
             return
         focused = self.screen.focused
@@ -82,6 +83,8 @@ class MessagePane(VerticalScroll):
         for part in parts:
             if isinstance(part, CardsAfter):
                 widgets += [Static(Text(f"✗ {n}"), classes="notice") for n in part.notices]
+                if part.tag_checks:
+                    widgets.append(Static(Text("\n".join(part.tag_checks)), classes="tag-check"))
                 cards = [VerdictCard(card, part.comment_index) for card in part.cards]
                 self.cards += cards
                 widgets += cards
