@@ -5,7 +5,17 @@ from __future__ import annotations
 from .._errors import NotAnalysed
 from .memcg import PageMemcgKmem, __memcg_kmem_uncharge_page
 from .refs import PageCompound, PageTail, as_page, compound_order, vm_bug
-from .state import BUDDY_MAPCOUNT, NO_HEAD, PG_HEAD, TAIL_MAPPING, Cpu, Gen, PagePtr, Where
+from .state import (
+    BUDDY_MAPCOUNT,
+    NO_HEAD,
+    PAGE_FLAGS_CHECK_AT_FREE,
+    PG_HEAD,
+    TAIL_MAPPING,
+    Cpu,
+    Gen,
+    PagePtr,
+    Where,
+)
 
 __all__ = [
     "__free_one_page",
@@ -43,7 +53,8 @@ def _bad_reason(cx: Cpu, p: int) -> str | None:
         reason = "non-NULL mapping"
     if cx.rd(p, "refcount") != 0:
         reason = "nonzero _refcount"
-    # no modelled flag is in PAGE_FLAGS_CHECK_AT_FREE (PG_head is not)
+    if cx.rd(p, "flags") & PAGE_FLAGS_CHECK_AT_FREE:  # PG_head is not in it
+        reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
     if cx.rd(p, "memcg_data") & ~3:
         reason = "page still charged to cgroup"
     return reason

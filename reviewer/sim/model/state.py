@@ -22,6 +22,8 @@ __all__ = [
     "KMEM",
     "MEMCG_M",
     "NO_HEAD",
+    "PAGE_FLAGS_CHECK_AT_FREE",
+    "PG_HEAD",
     "TAIL_MAPPING",
     "Cpu",
     "Gen",
@@ -122,9 +124,14 @@ class StaleRead:
 
 
 PAGE_FIELDS = ("refcount", "flags", "compound_head", "mapping", "mapcount", "private",
-               "memcg_data", "compound_order", "compound_nr", "compound_mapcount")
-PG_HEAD = 1
-"""The only page flag the model needs; PG_head is not in PAGE_FLAGS_CHECK_AT_FREE (§4.8)."""
+               "memcg_data", "compound_order", "compound_nr", "compound_mapcount", "compound_dtor",
+               "index", "pincount")
+PG_HEAD = 1 << 16
+"""PG_head is bit 16 of page->flags in 5.12.9's enum pageflags (C code reaches it by that bit
+through test_bit(PG_head, ...)); it is not in PAGE_FLAGS_CHECK_AT_FREE (§4.8)."""
+PAGE_FLAGS_CHECK_AT_FREE = sum(1 << b for b in (4, 0, 13, 14, 15, 12, 9, 5, 20, 21))
+"""lru, locked, private, private_2, writeback, reserved, slab, active, unevictable, mlocked
+(page-flags.h:815-821, bit numbers of 5.12.9's enum pageflags with the default configuration)."""
 
 
 @dataclass(slots=True)
@@ -141,6 +148,9 @@ class KernelState:
     double_freed: set[int] = field(default_factory=set)
     bad_pages: list[tuple[int, str]] = field(default_factory=list)
     vm_bugs: list[str] = field(default_factory=list)
+    """Failed assertions (VM_BUG_ON*, BUG_ON, WARN_ON*), each as ``what failed at file:line``."""
+    globals: dict[str, Any] = field(default_factory=dict)
+    """static locals of the interpreted code, by function and name (shared storage)."""
     stale_reads: list[tuple[StaleRead, str]] = field(default_factory=list)
     """(the read, what the reader then freed or wrote)."""
 
@@ -165,7 +175,7 @@ class KernelState:
             where=list(self.where), freed_by=list(self.freed_by),
             memcgs={k: Memcg(m.name, m.charged, m.css) for k, m in self.memcgs.items()},
             pcp=list(self.pcp), double_freed=set(self.double_freed), bad_pages=list(self.bad_pages),
-            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads),
+            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads), globals=dict(self.globals),
         )
 
     def summary(self) -> Hashable:
@@ -209,7 +219,7 @@ class Cpu:
     """One simulated thread's handle on the shared state: records accesses, effects, location."""
 
     __slots__ = ("tid", "name", "state", "pending", "effects", "intro", "loc", "stack", "stale", "called",
-                 "entered", "_reads", "_writes", "_fields", "_nr", "_counters")
+                 "entered", "iterations", "_reads", "_writes", "_fields", "_nr", "_counters")
 
     def __init__(self, tid: int, name: str, state: KernelState) -> None:
         self.tid = tid
@@ -227,6 +237,9 @@ class Cpu:
         """Interpreted C functions this thread entered."""
         self.entered: dict[str, None] = {}
         """Every function and primitive this thread entered, in order (for Violation.functions)."""
+        self.iterations = 0
+        """Loop iterations this thread ran (the step budget bounds them: a loop that never
+        touches shared state never yields, so the explorer's step budget alone cannot stop it)."""
         self._reads, self._writes = _footprints(state.nr_pages)
         self._fields = state.fields
         self._nr = state.nr_pages
@@ -254,6 +267,14 @@ class Cpu:
             f"access to page frame {page} outside the {self._nr}-page allocation "
             f"at {self.loc[0]}:{self.loc[1]}"
         )
+
+    def global_load(self, name: str, init: Any = 0) -> Any:
+        self.pending.append(_Access(("global", name), False))
+        return self.state.globals.get(name, init)
+
+    def global_store(self, name: str, value: Any) -> None:
+        self.pending.append(_Access(("global", name), True))
+        self.state.globals[name] = value
 
     def where(self, page: int) -> Where:
         """The allocator location of a page (a shared word: frees write it)."""

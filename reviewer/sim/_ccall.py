@@ -1,0 +1,150 @@
+"""Calls: to functions (the revision's, the model's, the primitive layer's, the tree's), macro uses
+(expanded by pcpp from the tree's definition), and the macros the compiler implements itself
+because they need the argument's text or must not evaluate it (assertions, READ_ONCE).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import tree_sitter
+
+from ._cexpr import Expr, Frame, fail, field, lift, named_children, node_text
+from ._errors import NotAnalysed
+from .model.state import Cpu, Gen
+from .primitives.assertions import ASSERTIONS, assertion_failed
+from .resolve import expand_call
+
+if TYPE_CHECKING:
+    from ._cexpr import ExprCompiler
+
+__all__ = ["CallCompiler"]
+
+_PASS_THROUGH = {"READ_ONCE", "data_race", "smp_load_acquire_value"}
+_EXPECT = {"likely", "unlikely"}
+_COMPILE_TIME = {"BUILD_BUG_ON", "BUILD_BUG_ON_INVALID", "BUILD_BUG_ON_MSG", "BUILD_BUG_ON_ZERO",
+                 "typecheck", "__must_be_array"}
+"""Checked by the compiler, not at run time: their arguments are never evaluated."""
+_MAX_EXPANSIONS = 24
+
+
+class CallCompiler:
+    def __init__(self, exprs: ExprCompiler) -> None:
+        self.exprs = exprs
+        self.scope = exprs.scope
+        self.expanding: list[str] = []
+
+    def _x_call_expression(self, node: tree_sitter.Node) -> Expr:
+        fn_node = field(node, "function")
+        loc = self.scope.loc(node)
+        if fn_node.type != "identifier":
+            return fail(f"call through `{node_text(fn_node)}`", loc)
+        name = node_text(fn_node)
+        args_nodes = named_children(field(node, "arguments"))
+        if name in _PASS_THROUGH and len(args_nodes) == 1:
+            return self.exprs.compile(args_nodes[0])
+        if name in _EXPECT and len(args_nodes) == 1 or name == "__builtin_expect" and len(args_nodes) == 2:
+            ig = lift(self.exprs.compile(args_nodes[0]))
+
+            def g_expect(fr: Frame) -> Gen:
+                return int(bool((yield from ig(fr))))
+
+            return Expr(True, g_expect)
+        if name == "WRITE_ONCE" and len(args_nodes) == 2:
+            return self.exprs.places.assign(args_nodes[0], "=", self.exprs.compile(args_nodes[1]), node)
+        if name == "smp_store_release" and len(args_nodes) == 2:
+            return self._store_through(args_nodes[0], args_nodes[1], node)
+        if name == "smp_load_acquire" and len(args_nodes) == 1:
+            return self._load_through(args_nodes[0])
+        if name in _COMPILE_TIME:
+            return Expr(False, lambda fr: 0)
+        if name in ASSERTIONS:
+            return self._assertion(name, args_nodes, node)
+        if name not in self.expanding and not self.scope.has_function(name):
+            macro = self.scope.macro(name)
+            if macro is not None and macro.macro.params is not None:
+                return self._expand(name, macro.macro.definition(), node, loc)
+        args = [lift(self.exprs.compile(a)) for a in args_nodes]
+        call = self.scope.call(name, loc)
+
+        def g(fr: Frame) -> Gen:
+            values = []
+            for a in args:
+                values.append((yield from a(fr)))
+            cx: Cpu = fr[0]
+            cx.loc = loc
+            result = yield from call(cx, values)
+            cx.loc = loc
+            return result
+
+        return Expr(True, g)
+
+    def _expand(self, name: str, definition: str, node: tree_sitter.Node, loc: tuple[str, int, str]) -> Expr:
+        if len(self.expanding) >= _MAX_EXPANSIONS:
+            return fail(f"macro {name}() expands more than {_MAX_EXPANSIONS} levels deep", loc)
+        text = expand_call(definition, node_text(node))
+        self.expanding.append(name)
+        try:
+            return self.scope.expansion(text, loc, f"macro {name}()")
+        finally:
+            self.expanding.pop()
+
+    def _store_through(self, ptr: tree_sitter.Node, value: tree_sitter.Node, node: tree_sitter.Node) -> Expr:
+        """smp_store_release(p, v): a store through p (sequentially consistent steps)."""
+        pg = lift(self.exprs.compile(ptr))
+        vg = lift(self.exprs.compile(value))
+        what = f"*{node_text(ptr)}"
+
+        def g(fr: Frame) -> Gen:
+            from ._cplace import store
+
+            v = yield from vg(fr)
+            p = yield from pg(fr)
+            yield from store(fr[0], p, v, what)
+            return v
+
+        return Expr(True, g)
+
+    def _load_through(self, ptr: tree_sitter.Node) -> Expr:
+        pg = lift(self.exprs.compile(ptr))
+        what = f"*{node_text(ptr)}"
+
+        def g(fr: Frame) -> Gen:
+            from ._cplace import load
+
+            p = yield from pg(fr)
+            return (yield from load(fr[0], p, what))
+
+        return Expr(True, g)
+
+    def _assertion(self, name: str, args_nodes: list[tree_sitter.Node], node: tree_sitter.Node) -> Expr:
+        spec = ASSERTIONS[name]
+        loc = self.scope.loc(node)
+        if spec.takes_condition and not args_nodes:
+            return fail(f"{name}() without a condition", loc)
+        live = spec.live(self.scope.debug_vm, self.scope.kconfig_on)
+        if not live:  # configured out: the condition is not even evaluated
+            return Expr(False, lambda fr: 0)
+        if not spec.takes_condition:  # BUG()
+            text = f"{name}()"
+
+            def g_bug(fr: Frame) -> Gen:
+                assertion_failed(fr[0], text, loc)
+                return 0
+                yield
+
+            return Expr(True, g_bug)
+        cg = lift(self.exprs.compile(args_nodes[0]))
+        text = f"{name}({node_text(args_nodes[0])})"
+
+        def g(fr: Frame) -> Gen:
+            c = yield from cg(fr)
+            if c:
+                assertion_failed(fr[0], text, loc)
+            return int(bool(c))
+
+        return Expr(True, g)
+
+
+def _unused(_: NotAnalysed) -> None:  # keeps the import for type checkers of callers
+    return None

@@ -1,0 +1,236 @@
+"""Callees from the tree: the definitions the simulator runs for names the model does not define.
+
+:class:`TreeSource` answers ``lookup(name)`` (a function's source), ``macro(name)`` and
+``constant(name)`` (enumerators) for one tree. It reads files as a resolution needs them: the
+revision's own files first, then what they include (breadth first, as the compiler would see
+the declarations), then files ``git grep`` names. Each file goes through pcpp once (conditionals
+against ``[kconfig]``, in-file macro families such as ``PAGEFLAG()`` expanded) and is cached on
+disk by blob id and configuration; the names found are kept in an index per tree object id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..._cache import _write_atomic
+from ...model import FunctionImage
+from ...trees._git import Git, open_repo
+from ...trees._synthetic import SYNTHETIC_SUBJECT
+from ._pp import INTERPRETED_MACROS, expand_call, preprocess_file
+from ._symbols import FileSymbols, MacroDef, scan_file
+
+__all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call"]
+
+_FORMAT = 1
+"""Bump when what is cached changes shape."""
+_MAX_FILES = 400
+"""Files one resolution may read through includes before it falls back to git grep."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedMacro:
+    macro: MacroDef
+    path: str
+
+
+class TreeSource:
+    """Definitions in one tree commit (the simulator's :class:`~reviewer.sim.interp.SourceLookup`)."""
+
+    def __init__(self, repo_path: Path, commit: str, *, kconfig: Mapping[str, bool | int | str],
+                 cache_dir: Path | None = None, roots: Sequence[str] = ()) -> None:
+        self._git: Git = open_repo(repo_path)
+        self._tree = self._git.out("rev-parse", f"{commit}^{{tree}}")
+        self._kconfig = dict(kconfig)
+        self._kdigest = hashlib.sha256(json.dumps(
+            [sorted((k, str(v)) for k, v in kconfig.items()), sorted(INTERPRETED_MACROS)]).encode()).hexdigest()[:16]
+        self._cache = cache_dir / "sim-symbols" if cache_dir is not None else None
+        self._files: dict[str, tuple[FileSymbols, list[str]]] = {}
+        self._queue: deque[str] = deque()
+        self._queued: set[str] = set()
+        self._exists: dict[str, str | None] = {}
+        self._found: dict[str, FunctionImage | None] = {}
+        self._index: dict[str, str] = self._load_index()
+        self._index_dirty = False
+        roots_out = self._git.out("rev-list", "--max-parents=0", commit).split()
+        self._synthetic = bool(roots_out) and all(
+            self._git.out("log", "-1", "--format=%s", r) == SYNTHETIC_SUBJECT for r in roots_out)
+        for path in roots:
+            self._enqueue(path)
+        self.files_read = 0
+        """Files preprocessed or loaded from the cache by this instance (for the benchmark)."""
+
+    # ---- the SourceLookup protocol
+    def lookup(self, name: str) -> FunctionImage | None:
+        if name in self._found:
+            return self._found[name]
+        image = None
+        path = self._locate(name, "function")
+        if path is not None:
+            symbols, lines = self._files[path]
+            start, end, _ = symbols.functions[name]
+            problems: tuple[str, ...] = ()
+            if self._synthetic:
+                problems = (f"{path}:{start}: synthetic tree, only hunk lines are real",)
+            image = FunctionImage(name=name, path=path, start_line=start, end_line=end,
+                                  source="\n".join(lines[start - 1:end]) + "\n",
+                                  complete=not self._synthetic, problems=problems)
+        self._found[name] = image
+        return image
+
+    def macro(self, name: str) -> ResolvedMacro | None:
+        path = self._locate(name, "macro")
+        if path is None:
+            return None
+        return ResolvedMacro(self._files[path][0].macros[name], path)
+
+    def constant(self, name: str) -> int | None:
+        path = self._locate(name, "enum")
+        return None if path is None else self._files[path][0].enums[name]
+
+    def flush(self) -> None:
+        """Write the name index for this tree (atomically) if resolutions added to it."""
+        if self._cache is None or not self._index_dirty:
+            return
+        data = json.dumps({"format": _FORMAT, "names": self._index}, sort_keys=True).encode()
+        _write_atomic(self._index_path(), data)
+        self._index_dirty = False
+
+    # ---- finding a name
+    def _locate(self, name: str, kind: str) -> str | None:
+        key = f"{kind}:{name}"
+        if key in self._index:
+            path = self._index[key]
+            if not path:
+                return None
+            if self._load(path) is not None and self._has(path, name, kind):
+                return path
+        path = self._search(name, kind)
+        self._index[key] = path or ""
+        self._index_dirty = True
+        self.flush()
+        return path
+
+    def _has(self, path: str, name: str, kind: str) -> bool:
+        symbols = self._files[path][0]
+        if kind == "function":
+            entry = symbols.functions.get(name)
+            return entry is not None and not entry[2]
+        if kind == "macro":
+            return name in symbols.macros
+        return name in symbols.enums
+
+    def _search(self, name: str, kind: str) -> str | None:
+        for path in list(self._files):
+            if self._has(path, name, kind):
+                return path
+        while self._queue and len(self._files) < _MAX_FILES:
+            path = self._queue.popleft()
+            if self._load(path) is not None and self._has(path, name, kind):
+                return path
+        for path in self._grep(name):
+            if self._load(path) is not None and self._has(path, name, kind):
+                return path
+        return None
+
+    def _grep(self, name: str) -> list[str]:
+        result = self._git.run(["grep", "-l", "-w", "-F", "-e", name, self._tree, "--", "*.c", "*.h"],
+                               check=False)
+        if result.returncode not in (0, 1):
+            return []
+        paths = [line.split(":", 1)[1] for line in result.stdout.decode(errors="replace").splitlines()
+                 if ":" in line]
+        # headers first (inline definitions and macros), then .c files; a bounded number of each
+        paths.sort(key=lambda p: (not p.endswith(".h"), p))
+        return [p for p in paths if p not in self._files][:40]
+
+    # ---- reading files
+    def _enqueue(self, path: str) -> None:
+        if path not in self._queued:
+            self._queued.add(path)
+            self._queue.append(path)
+
+    def _blob_id(self, path: str) -> str | None:
+        if path not in self._exists:
+            out = self._git.run(["ls-tree", self._tree, "--", path], check=False).stdout.decode()
+            parts = out.split()
+            self._exists[path] = parts[2] if len(parts) >= 4 and parts[1] == "blob" else None
+        return self._exists[path]
+
+    def _load(self, path: str) -> FileSymbols | None:
+        if path in self._files:
+            return self._files[path][0]
+        blob = self._blob_id(path)
+        if blob is None:
+            return None
+        cached = self._read_blob_cache(blob)
+        if cached is None:
+            raw = self._git.blob(blob)
+            if raw is None:
+                return None
+            text = preprocess_file(raw.decode(errors="replace"), path, self._kconfig)
+            symbols = scan_file(text, path)
+            self._write_blob_cache(blob, text, symbols)
+        else:
+            text, symbols = cached
+        self.files_read += 1
+        self._files[path] = (symbols, text.split("\n"))
+        for system, inc in symbols.includes:
+            for candidate in _include_paths(path, system, inc):
+                if self._blob_id(candidate) is not None:
+                    self._enqueue(candidate)
+                    break
+        return symbols
+
+    # ---- the on-disk cache
+    def _index_path(self) -> Path:
+        assert self._cache is not None
+        return self._cache / "trees" / f"{self._tree}-{self._kdigest}.json"
+
+    def _load_index(self) -> dict[str, str]:
+        if self._cache is None:
+            return {}
+        try:
+            raw = json.loads(self._index_path().read_text())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(raw, dict) or raw.get("format") != _FORMAT or not isinstance(raw.get("names"), dict):
+            return {}
+        return {str(k): str(v) for k, v in raw["names"].items()}
+
+    def _blob_path(self, blob: str) -> Path:
+        assert self._cache is not None
+        return self._cache / "blobs" / f"{blob}-{self._kdigest}.json"
+
+    def _read_blob_cache(self, blob: str) -> tuple[str, FileSymbols] | None:
+        if self._cache is None:
+            return None
+        try:
+            raw = json.loads(self._blob_path(blob).read_text())
+            if raw.get("format") != _FORMAT:
+                return None
+            return str(raw["text"]), FileSymbols.from_json(raw["symbols"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None  # missing or damaged: processed again
+
+    def _write_blob_cache(self, blob: str, text: str, symbols: FileSymbols) -> None:
+        if self._cache is None:
+            return
+        data = json.dumps({"format": _FORMAT, "text": text, "symbols": symbols.to_json()}).encode()
+        _write_atomic(self._blob_path(blob), data)
+
+
+def _include_paths(current: str, system: bool, inc: str) -> list[str]:
+    """Where ``#include`` finds a header in a kernel tree (x86 first for asm/)."""
+    out = []
+    if not system:
+        out.append(posixpath.normpath(posixpath.join(posixpath.dirname(current), inc)))
+    if inc.startswith("asm/"):
+        out += [f"arch/x86/include/{inc}", f"include/asm-generic/{inc[4:]}"]
+    out += [f"include/{inc}", f"include/uapi/{inc}"]
+    return out
