@@ -35,8 +35,9 @@ from .model import (
 from .progress import SILENT, Progress
 from .revisions import find_revisions
 from .sim import SimCache, simulate_revision
+from .sim.resolve import TreeSource
 from .thread import build_thread
-from .trees import SourceLookup, apply_all
+from .trees import apply_all
 from .verdicts import link_comments, revision_positions
 
 __all__ = ["ReviewRequest", "build_review", "review_thread", "thread_key"]
@@ -177,8 +178,10 @@ def _simulate(revision: Revision, result: AppliedRevision, cfg: Config,
     if not result.applied or not cfg.simulator.enabled:
         return (), ()
     repo = Path(result.repo_path) if result.repo_path else None
-    post = SourceLookup(repo, result.commit) if repo and result.commit else None
-    pre = SourceLookup(repo, result.base) if repo else None
+    kconfig, cache_dir, roots = cfg.kconfig_map, cfg.cache.dir, result.files
+    post = (TreeSource(repo, result.commit, kconfig=kconfig, cache_dir=cache_dir, roots=roots)
+            if repo and result.commit else None)
+    pre = TreeSource(repo, result.base, kconfig=kconfig, cache_dir=cache_dir, roots=roots) if repo else None
     out = simulate_revision(
         revision.id, result.functions, base_id=_base_id(result),
         post_lookup=post, pre_lookup=pre, config=cfg.simulator, kconfig=cfg.kconfig_map,

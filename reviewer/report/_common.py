@@ -40,6 +40,7 @@ __all__ = [
     "introduces",
     "label_of",
     "linked_violation",
+    "reasons_by_scenario",
     "latest_revision",
     "outline_of",
     "outline_text",
@@ -143,6 +144,19 @@ def linked_violation(review: Review, link: CommentLink) -> Violation | None:
                     if violation.property == link.what:
                         return violation
     return None
+
+
+def reasons_by_scenario(verdicts: Sequence[SimVerdict], *,
+                        not_analysed_only: bool = False) -> list[tuple[str, str, str, list[SimConfig]]]:
+    """(``not analysed`` or ``note``, scenario, reason, configurations) for every distinct reason a
+    scenario's verdicts give, so one reason shared by every configuration is said once."""
+    grouped: dict[tuple[str, str, str], list[SimConfig]] = {}
+    for v in verdicts:
+        if not v.reason or (not_analysed_only and v.outcome != "not-analysed"):
+            continue
+        what = "not analysed" if v.outcome == "not-analysed" else "note"
+        grouped.setdefault((what, v.scenario, v.reason), []).append(v.config)
+    return [(what, scenario, reason, configs) for (what, scenario, reason), configs in grouped.items()]
 
 
 def configs_text(configs: Sequence[SimConfig]) -> str:

@@ -326,13 +326,13 @@ class ExprCompiler:
     def _x_sizeof_expression(self, node: tree_sitter.Node) -> Expr:
         type_node = node.child_by_field_name("type")
         if type_node is not None:
-            size = sizeof_type(node_text(type_node))
-            return Expr(False, lambda fr: size, CType(64, True))
+            known = sizeof_type(node_text(type_node))
+            return Expr(False, lambda fr: known, CType(64, True))
         value = node.child_by_field_name("value")
         target = value
         while target is not None and target.type == "parenthesized_expression":
             target = named_children(target)[0]
-        size = None
+        size: int | None = None
         if target is not None and target.type == "identifier":
             local = self.scope.local(node_text(target))
             if local is not None and not local.array:

@@ -66,8 +66,8 @@ def _u32(v: int) -> int:
 
 
 def _s32(v: Any) -> int:
-    v = int(v) & 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
+    n = int(v) & 0xFFFFFFFF
+    return n - (1 << 32) if n & 0x80000000 else n
 
 
 PAGE_FIELDS: dict[str, PageField] = {

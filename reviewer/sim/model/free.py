@@ -106,14 +106,15 @@ def free_pages_prepare(cx: Cpu, page: object, order: object, check_free: bool = 
     if opts.debug_vm:
         tail = yield from PageTail(cx, page, watch=False)
         if tail:
-            vm_bug(cx, f"free_pages_prepare: P{p} is PageTail")
+            vm_bug(cx, f"free_pages_prepare: P{p} is PageTail", "PageTail(page)")
     bad = 0
     if n > 0:
         compound = yield from PageCompound(cx, page, watch=False)
         if compound and opts.debug_vm:
             corder = yield from compound_order(cx, page, watch=False)
             if corder != n:
-                vm_bug(cx, f"free_pages_prepare: compound_order(P{p}) {corder} != order {n}")
+                vm_bug(cx, f"free_pages_prepare: compound_order(P{p}) {corder} != order {n}",
+                       "compound && compound_order(page) != order")
         per_page = opts.tail_loop_per_page
         if not per_page:
             yield  # §8.6: the tail loop is one step of free_pages_prepare

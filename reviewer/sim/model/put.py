@@ -104,7 +104,8 @@ def set_page_refcounted(cx: Cpu, page: object) -> Gen:
     yield
     old = cx.rd(p, "refcount")
     if cx.state.options.debug_vm and (old != 0 or cx.rd(p, "compound_head") != NO_HEAD):
-        vm_bug(cx, f"set_page_refcounted: P{p} refcount {old} or a tail")
+        vm_bug(cx, f"set_page_refcounted: P{p} refcount {old} or a tail",
+               "PageTail(page) || page_ref_count(page)")
     cx.wr(p, "refcount", 1)
     cx.effect(f"P{p}.refcount = 1")
     cx.stack.pop()

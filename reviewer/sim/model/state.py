@@ -20,7 +20,11 @@ from ..explore import Access
 __all__ = [
     "BUDDY_MAPCOUNT",
     "KMEM",
+    "GFP_ACCOUNT",
+    "GFP_COMP",
+    "GFP_KERNEL",
     "MEMCG_M",
+    "ROOT_MEMCG",
     "NO_HEAD",
     "PAGE_FLAGS_CHECK_AT_FREE",
     "PG_HEAD",
@@ -43,6 +47,12 @@ KMEM = 2
 """MEMCG_DATA_KMEM, bit 1 of memcg_data (§1)."""
 MEMCG_M = 0x1000
 """The pointer value of the one non-root memcg the scenarios charge to."""
+ROOT_MEMCG = 0x2000
+"""root_mem_cgroup: never charged, its css never counted (§3)."""
+GFP_KERNEL = 0xCC0
+GFP_COMP = 0x4000
+GFP_ACCOUNT = 0x400000
+"""5.12.9's ___GFP_* bits: GFP_KERNEL (reclaim, io, fs), __GFP_COMP, __GFP_ACCOUNT."""
 TAIL_MAPPING = 0x400
 BUDDY_MAPCOUNT = -129
 """PAGE_BUDDY_MAPCOUNT_VALUE: PageBuddy is a page type stored in _mapcount (§1)."""
@@ -150,6 +160,10 @@ class KernelState:
     vm_bugs: list[str] = field(default_factory=list)
     """Failed assertions (VM_BUG_ON*, BUG_ON, WARN_ON*), each as ``what failed at file:line``."""
     globals: dict[str, Any] = field(default_factory=dict)
+    setup_called: frozenset[str] = frozenset()
+    """Interpreted functions the allocation and the setup snippet entered."""
+    cut: list[str] = field(default_factory=list)
+    """Threads stopped by the iteration budget (a loop that never ends), with where."""
     """static locals of the interpreted code, by function and name (shared storage)."""
     stale_reads: list[tuple[StaleRead, str]] = field(default_factory=list)
     """(the read, what the reader then freed or wrote)."""
@@ -175,7 +189,8 @@ class KernelState:
             where=list(self.where), freed_by=list(self.freed_by),
             memcgs={k: Memcg(m.name, m.charged, m.css) for k, m in self.memcgs.items()},
             pcp=list(self.pcp), double_freed=set(self.double_freed), bad_pages=list(self.bad_pages),
-            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads), globals=dict(self.globals),
+            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads), globals=dict(self.globals), cut=list(self.cut),
+            setup_called=self.setup_called,
         )
 
     def summary(self) -> Hashable:

@@ -7,7 +7,7 @@ consistent step: the explorer interleaves whole steps, it does not model weak me
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from .._errors import NotAnalysed
@@ -25,7 +25,7 @@ def _place(cx: Cpu, v: object, fn: str) -> Any:
     return v
 
 
-def _rmw(cx: Cpu, v: object, fn: str, update: Callable[[int], int | None]) -> Iterator[None]:
+def _rmw(cx: Cpu, v: object, fn: str, update: Callable[[int], int | None]) -> Gen:
     """yield, load, store update(old) unless None; returns old through StopIteration."""
     place = _place(cx, v, fn)
     cx.enter(fn)
@@ -39,7 +39,7 @@ def _rmw(cx: Cpu, v: object, fn: str, update: Callable[[int], int | None]) -> It
         place.store(cx, new)
         cx.effect(f"{_name(place)} {old}->{new}")
     cx.stack.pop()
-    return old  # type: ignore[return-value]
+    return old
 
 
 def _name(place: Any) -> str:

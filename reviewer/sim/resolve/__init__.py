@@ -42,11 +42,12 @@ class ResolvedMacro:
 class TreeSource:
     """Definitions in one tree commit (the simulator's :class:`~reviewer.sim.interp.SourceLookup`)."""
 
-    def __init__(self, repo_path: Path, commit: str, *, kconfig: Mapping[str, bool | int | str],
+    def __init__(self, repo_path: Path, commit: str, *, kconfig: Mapping[str, bool | int | str] | None = None,
                  cache_dir: Path | None = None, roots: Sequence[str] = ()) -> None:
         self._git: Git = open_repo(repo_path)
         self._tree = self._git.out("rev-parse", f"{commit}^{{tree}}")
-        self._kconfig = dict(kconfig)
+        kconfig = dict(kconfig or {})
+        self._kconfig = kconfig
         self._kdigest = hashlib.sha256(json.dumps(
             [sorted((k, str(v)) for k, v in kconfig.items()), sorted(INTERPRETED_MACROS)]).encode()).hexdigest()[:16]
         self._cache = cache_dir / "sim-symbols" if cache_dir is not None else None
@@ -110,11 +111,10 @@ class TreeSource:
                 return None
             if self._load(path) is not None and self._has(path, name, kind):
                 return path
-        path = self._search(name, kind)
-        self._index[key] = path or ""
+        found = self._search(name, kind)
+        self._index[key] = found or ""
         self._index_dirty = True
-        self.flush()
-        return path
+        return found
 
     def _has(self, path: str, name: str, kind: str) -> bool:
         symbols = self._files[path][0]

@@ -61,12 +61,11 @@ class _FilePreprocessor(Preprocessor):  # type: ignore[misc]
         self.define("IS_ENABLED(option) __IS_ENABLED_ ## option")
         self.define("IS_BUILTIN(option) __IS_ENABLED_ ## option")
         self.define("IS_REACHABLE(option) __IS_ENABLED_ ## option")
-        for name, value in kconfig.items():
-            on = value not in ("", "n", False, 0) if not isinstance(value, int) or isinstance(value, bool) else True
-            if not on:
-                continue
-            text = str(int(value)) if isinstance(value, bool) or not isinstance(value, int) else str(value)
-            self.define(f"{name} {text}")
+        for name, setting in kconfig.items():
+            if setting is False or setting in ("", "n"):
+                continue  # unset, as in a .config
+            shown = str(setting) if isinstance(setting, int) and not isinstance(setting, bool) else "1"
+            self.define(f"{name} {shown}")
             self.define(f"__IS_ENABLED_{name} 1")
 
     def on_include_not_found(self, is_malformed: bool, is_system_include: bool, curdir: str,
@@ -140,7 +139,7 @@ def preprocess_file(text: str, path: str, kconfig: Mapping[str, bool | int | str
 def expand_call(definition: str, use: str) -> str:
     """The text of one macro use: ``definition`` is ``NAME(params) body`` (or ``NAME body``)."""
     pp = _FilePreprocessor({})
-    pp.line_directive = None
+    pp.line_directive = None  # type: ignore[assignment]
     pp.define(definition)
     pp.parse(use + "\n", "<macro>")
     out = io.StringIO()

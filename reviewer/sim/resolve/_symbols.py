@@ -9,7 +9,7 @@ from typing import Any
 import tree_sitter
 
 from ...cparse import parse_c
-from ...trees import find_functions
+from ...trees._functions import find_functions
 
 __all__ = ["FileSymbols", "MacroDef", "constant_value", "scan_file"]
 
