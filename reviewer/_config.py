@@ -73,6 +73,7 @@ class Config:
         ("CONFIG_MMU", True),
         ("CONFIG_SMP", True),
         ("CONFIG_64BIT", True),
+        ("CONFIG_CGROUPS", True),
     )
     simulator: SimulatorConfig = SimulatorConfig()
     checks: ChecksConfig = ChecksConfig()

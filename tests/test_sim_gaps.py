@@ -130,7 +130,7 @@ def test_atomics_on_page_refcount_are_one_step_each() -> None:
 	if (atomic_sub_and_test(4, &page->_refcount))
 		return -1;
 	return atomic_dec_return(&page->_refcount) * 10 + atomic_read(&page->_refcount) +
-	       atomic_cmpxchg(&page->_refcount, 0, 5) * 100;
+		atomic_cmpxchg(&page->_refcount, 0, 5) * 100;
 }
 """
     value, steps, st, _ = run_c(src, PagePtr(0))
@@ -159,7 +159,7 @@ def test_bit_operations_on_page_flags() -> None:
 	__set_bit(16, &page->flags);
 	set_bit(4, &page[1].flags);
 	return test_bit(16, &page->flags) + 10 * test_and_clear_bit(4, &page[1].flags) +
-	       100 * test_bit(4, &page[1].flags);
+		100 * test_bit(4, &page[1].flags);
 }
 """
     value, _, st, _ = run_c(src, PagePtr(0))

@@ -48,8 +48,12 @@ class Program:
     """The functions one simulation may call, compiled on first use."""
 
     def __init__(self, images: Mapping[str, FunctionImage], *, kconfig: Mapping[str, bool | int | str],
-                 lookup: SourceLookup | None, debug_vm: bool, max_iterations: int = DEFAULT_ITERATIONS) -> None:
+                 lookup: SourceLookup | None, debug_vm: bool, max_iterations: int = DEFAULT_ITERATIONS,
+                 prefer_tree: frozenset[str] = frozenset()) -> None:
+        """``prefer_tree``: names run from the tree's definition even where the model has one
+        (the differential test of the model against the real code)."""
         self.images = dict(images)
+        self.prefer_tree = prefer_tree
         self.kconfig = kconfig
         self.lookup = lookup
         self.debug_vm = debug_vm
@@ -60,6 +64,8 @@ class Program:
 
     def provides(self, name: str) -> bool:
         """Whether ``name`` is a function (not a macro) for this program."""
+        if name in self.prefer_tree and self.lookup is not None:
+            return self.lookup.lookup(name) is not None
         return (name in self.images or name in PRIMITIVES or name in _MACROS
                 or layer_primitive(name) is not None
                 or (self.lookup is not None and self.lookup.lookup(name) is not None))
@@ -89,7 +95,7 @@ class Program:
             self._compiled[name] = alias
             return alias
         image = self.images.get(name)
-        prim = PRIMITIVES.get(name) or layer_primitive(name)
+        prim = None if name in self.prefer_tree else PRIMITIVES.get(name) or layer_primitive(name)
         if image is None and prim is None and self.lookup is not None:
             image = self.lookup.lookup(name)
         if image is not None:

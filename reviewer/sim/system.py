@@ -7,7 +7,7 @@ work after it). Every step is recorded for the counterexample trace.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,9 +48,16 @@ class RunPlan:
     threads: tuple[tuple[str, CFunction], ...]
     judge_leaks: bool = True
     """Scenario.judge_leaks: False for a generic harness."""
+    dispatch: Callable[[str], CFunction] | None = None
+    """The program's resolver: how the model's functions call other kernel functions."""
     charge: CFunction | None = None
     """``__memcg_kmem_charge_page`` as the program resolves it (a revision's, or the model's);
     None: the model's, called directly."""
+
+    def cpu(self, tid: int, name: str, state: KernelState) -> Cpu:
+        cpu = Cpu(tid, name, state)
+        cpu.dispatch = self.dispatch
+        return cpu
 
     @property
     def gfp(self) -> int:
@@ -70,12 +77,12 @@ class RunPlan:
         charged = cfg.kmem and self.options.memcg and self.options.memcg_kmem
         allocate(state, cfg.order, compound=cfg.compound, kmem=cfg.kmem and self.charge is None)
         if charged and self.charge is not None:
-            alloc_cpu = Cpu(HARNESS_CPU, "alloc", state)
+            alloc_cpu = self.cpu(HARNESS_CPU, "alloc", state)
             alloc_cpu.loc = ("(harness)", 0, "__alloc_pages_nodemask(): __memcg_kmem_charge_page()")
             run_to_end(alloc_cpu, self.charge(alloc_cpu, [PagePtr(0), self.gfp, cfg.order]))
             state.setup_called |= alloc_cpu.called
         if self.setup is not None:
-            setup_cpu = Cpu(HARNESS_CPU, "setup", state)
+            setup_cpu = self.cpu(HARNESS_CPU, "setup", state)
             run_to_end(setup_cpu, self.setup(setup_cpu, self.arguments()))
             state.setup_called |= setup_cpu.called
         return state
@@ -124,7 +131,7 @@ class SimSystem:
         self.threads: list[_Thread] = []
         self.names = tuple(name for name, _ in plan.threads)
         for tid, (name, fn) in enumerate(plan.threads):
-            cpu = Cpu(tid, name, self.state)
+            cpu = plan.cpu(tid, name, self.state)
             th = _Thread(cpu, fn(cpu, list(args)))
             th.done = not _resume(cpu, th.gen)  # thread-local prologue up to the first access
             cpu.pending.clear()
@@ -132,6 +139,7 @@ class SimSystem:
             th.next_intro, cpu.intro = cpu.intro or None, []
             self.threads.append(th)
         self.judge_leaks = plan.judge_leaks
+        self.plan = plan
         self.drained = False
         self.harness_entered: dict[str, None] = {}
 
@@ -173,7 +181,7 @@ class SimSystem:
         if self.drained:
             return
         self.drained = True
-        cpu = Cpu(HARNESS_CPU, "pcp drain", self.state)
+        cpu = self.plan.cpu(HARNESS_CPU, "pcp drain", self.state)
         cpu.loc = ("(harness)", 0, "drain pcp lists: free_pcppages_bulk()")
         gen = drain_pcp(cpu)
         while True:

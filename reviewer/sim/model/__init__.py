@@ -41,6 +41,7 @@ def _table() -> Mapping[str, Primitive]:
     table["page_cache_get_speculative"] = refs.get_page_unless_zero  # §2: add-unless-zero on SMP
     table["mem_cgroup_disabled"] = _mem_cgroup_disabled
     table["memcg_kmem_enabled"] = _memcg_kmem_enabled
+    table["destroy_compound_page"] = put.free_compound_page  # page[1].compound_dtor: COMPOUND_PAGE_DTOR (§4.10)
     table["set_page_refcounted"] = put.set_page_refcounted
     table["__memcg_kmem_charge_page"] = _kmem_charge_page
     return MappingProxyType(table)

@@ -9,7 +9,7 @@ access in the footprint of the current atomic step; the explorer interleaves thr
 from __future__ import annotations
 
 import enum
-from collections.abc import Generator, Hashable
+from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -234,7 +234,7 @@ class Cpu:
     """One simulated thread's handle on the shared state: records accesses, effects, location."""
 
     __slots__ = ("tid", "name", "state", "pending", "effects", "intro", "loc", "stack", "stale", "called",
-                 "entered", "iterations", "_reads", "_writes", "_fields", "_nr", "_counters")
+                 "entered", "iterations", "dispatch", "_reads", "_writes", "_fields", "_nr", "_counters")
 
     def __init__(self, tid: int, name: str, state: KernelState) -> None:
         self.tid = tid
@@ -252,6 +252,9 @@ class Cpu:
         """Interpreted C functions this thread entered."""
         self.entered: dict[str, None] = {}
         """Every function and primitive this thread entered, in order (for Violation.functions)."""
+        self.dispatch: Callable[[str], Callable[[Cpu, list[Any]], Gen]] | None = None
+        """How a model function calls another kernel function: through the simulation's program,
+        so a revision's (or the tree's) definition replaces the model's; None: the model's own."""
         self.iterations = 0
         """Loop iterations this thread ran (the step budget bounds them: a loop that never
         touches shared state never yields, so the explorer's step budget alone cannot stop it)."""
@@ -259,6 +262,14 @@ class Cpu:
         self._fields = state.fields
         self._nr = state.nr_pages
         self._counters: dict[tuple[int, str], Access] = {}
+
+    def call(self, name: str, *args: Any) -> Gen:
+        """Call kernel function ``name`` from the model (see ``dispatch``)."""
+        if self.dispatch is not None:
+            return self.dispatch(name)(self, list(args))
+        from . import PRIMITIVES  # the model package imports this module
+
+        return PRIMITIVES[name](self, *args)
 
     def enter(self, name: str) -> None:
         self.stack.append(name)
