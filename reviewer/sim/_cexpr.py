@@ -199,7 +199,10 @@ class ExprCompiler:
             return Expr(False, lambda fr: number)
         macro = self.scope.macro(name)
         if macro is not None and macro.macro.params is None:
-            return self.scope.expansion(macro.macro.body, self.scope.loc(node), f"macro {name}")
+            from .resolve import expand_call
+
+            text = expand_call(macro.macro.definition(), name)
+            return self.scope.expansion(text, self.scope.loc(node), f"macro {name}")
         return fail(f"unknown identifier `{name}`", self.scope.loc(node))
 
     def _x_parenthesized_expression(self, node: tree_sitter.Node) -> Expr:

@@ -27,6 +27,9 @@ from ._symbols import FileSymbols, MacroDef, scan_file
 
 __all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call"]
 
+GENERATED = {"NR_PAGEFLAGS": "__NR_PAGEFLAGS", "MAX_NR_ZONES": "__MAX_NR_ZONES"}
+"""Constants of include/generated/bounds.h, which a build writes from kernel/bounds.c: each is
+an enumerator's count that the index reads from the source instead."""
 _FORMAT = 1
 """Bump when what is cached changes shape."""
 _MAX_FILES = 400
@@ -91,8 +94,8 @@ class TreeSource:
         return ResolvedMacro(self._files[path][0].macros[name], path)
 
     def constant(self, name: str) -> int | None:
-        path = self._locate(name, "enum")
-        return None if path is None else self._files[path][0].enums[name]
+        path = self._locate(GENERATED.get(name, name), "enum")
+        return None if path is None else self._files[path][0].enums[GENERATED.get(name, name)]
 
     def flush(self) -> None:
         """Write the name index for this tree (atomically) if resolutions added to it."""
