@@ -54,6 +54,7 @@ def test_explained_differences(excerpt: Path) -> None:
             strip = {frozenset(b for b in ex if b[0] != "stale-read") for ex in c.real}
             assert strip == {frozenset(b for b in ex if b[0] != "stale-read") for ex in c.model}
         elif c.function == "free_pages_prepare":
-            assert isinstance(c.real, str) and "unknown identifier `NR_PAGEFLAGS`" in c.real  # bounds.h is generated
+            # the zone, pageblock and debug state of the real free path is outside the excerpt
+            assert isinstance(c.real, str) and c.real.startswith("not analysed: "), c.real
         else:
             assert isinstance(c.real, str) and "struct uncharge_gather" in c.real

@@ -237,3 +237,25 @@ def test_a_sketch_missing_a_semicolon_and_a_declaration_runs_with_repairs() -> N
     assert any("`i` is not declared" in r for r in program.repairs)
     assert any("';' missing" in r and "mm/x.c:13" in r for r in program.repairs)
 
+
+
+def test_members_outside_the_model_and_globals_are_zeroed_memory() -> None:
+    """page->lru and a global array: memory the model does not lay out, zero until written,
+    each member a shared location; container_of walks back from a member to its page."""
+
+    class Globals(MacroTree):
+        def is_global(self, name: str) -> bool:
+            return name == "free_lists"
+
+    src = """int f(struct page *page)
+{
+	struct list_head *head = &free_lists[2];
+
+	page->lru.next = head;
+	head->prev = &page->lru;
+	return (container_of(head->prev, struct page, lru) == page) + 10 * (free_lists[1].next == 0);
+}
+"""
+    value, steps, st, _ = run_c(src, PagePtr(0), lookup=Globals({}))
+    assert value == 11 and steps == 4
+    assert st.globals["P0.lru.next"].key() == "free_lists[2]"

@@ -26,6 +26,12 @@ _COMPILE_TIME = {"BUILD_BUG_ON", "BUILD_BUG_ON_INVALID", "BUILD_BUG_ON_MSG", "BU
                  "typecheck", "__must_be_array"}
 """Checked by the compiler, not at run time: their arguments are never evaluated."""
 _MAX_EXPANSIONS = 24
+_PER_CPU_UPDATE: dict[str, tuple[str, int | None]] = {}
+for _p in ("", "__", "raw_"):
+    _PER_CPU_UPDATE.update({f"{_p}this_cpu_write": ("=", None), f"{_p}this_cpu_add": ("+=", None),
+                            f"{_p}this_cpu_sub": ("-=", None), f"{_p}this_cpu_inc": ("+=", 1),
+                            f"{_p}this_cpu_dec": ("-=", 1)})
+"""Per-cpu updates of an lvalue: one copy in the model, so a plain read-modify-write."""
 
 
 class CallCompiler:
@@ -58,6 +64,13 @@ class CallCompiler:
             return self._load_through(args_nodes[0])
         if name in _COMPILE_TIME:
             return Expr(False, lambda fr: 0)
+        if name == "container_of" and len(args_nodes) == 3:
+            return self._container_of(args_nodes[0], node_text(args_nodes[2]))
+        if name in _PER_CPU_UPDATE and args_nodes:
+            op, const = _PER_CPU_UPDATE[name]
+            value = self.exprs.compile(args_nodes[1]) if const is None and len(args_nodes) > 1 else \
+                Expr(False, lambda fr: const)
+            return self.exprs.places.assign(args_nodes[0], op, value, node)
         if name in ASSERTIONS:
             return self._assertion(name, args_nodes, node)
         if name not in self.expanding and not self.scope.has_function(name):
@@ -88,6 +101,20 @@ class CallCompiler:
             return self.scope.expansion(text, loc, f"macro {name}()")
         finally:
             self.expanding.pop()
+
+    def _container_of(self, ptr: tree_sitter.Node, member: str) -> Expr:
+        pg = lift(self.exprs.compile(ptr))
+        last = member.replace("->", ".").split(".")[-1].strip()
+
+        def g(fr: Frame) -> Gen:
+            from .memory import PathPtr
+
+            p = yield from pg(fr)
+            if not isinstance(p, PathPtr):
+                raise NotAnalysed(f"container_of({p!r}, ..., {member}) at {fr[0].loc[0]}:{fr[0].loc[1]}")
+            return p.container(last)
+
+        return Expr(True, g)
 
     def _store_through(self, ptr: tree_sitter.Node, value: tree_sitter.Node, node: tree_sitter.Node) -> Expr:
         """smp_store_release(p, v): a store through p (sequentially consistent steps)."""

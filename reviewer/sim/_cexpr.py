@@ -18,7 +18,7 @@ import tree_sitter
 
 from ._ctypes import CType, Local, ctype_of, normaliser, wrap
 from ._errors import NotAnalysed
-from .memory import GlobalPtr, PageAddr, sizeof_type
+from .memory import GlobalPtr, PageAddr, PathPtr, sizeof_type
 from .model.state import KMEM, TAIL_MAPPING, Cpu, Gen, PagePtr
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class Expr:
 class Scope(Protocol):
     def local(self, name: str) -> Local | None: ...
     def static(self, name: str) -> GlobalPtr | None: ...
+    def global_object(self, name: str) -> PathPtr | None: ...
     def loc(self, node: tree_sitter.Node) -> Loc: ...
     def call(self, name: str, loc: Loc) -> Callable[[Cpu, list[Any]], Gen]: ...
     def macro(self, name: str) -> ResolvedMacro | None: ...
@@ -203,6 +204,9 @@ class ExprCompiler:
 
             text = expand_call(macro.macro.definition(), name)
             return self.scope.expansion(text, self.scope.loc(node), f"macro {name}")
+        glob = self.scope.global_object(name)
+        if glob is not None:
+            return self.places.read_static(glob)
         return fail(f"unknown identifier `{name}`", self.scope.loc(node))
 
     def _x_parenthesized_expression(self, node: tree_sitter.Node) -> Expr:

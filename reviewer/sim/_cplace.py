@@ -25,7 +25,7 @@ from ._cexpr import (
     show,
 )
 from ._errors import NotAnalysed
-from .memory import ElemPtr, FieldPtr, GlobalPtr, SlotPtr, is_place, page_field
+from .memory import ElemPtr, FieldPtr, GlobalPtr, PathPtr, SlotPtr, is_place, page_field
 from .model.state import Cpu, Gen, PagePtr
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class PlaceCompiler:
                     yield
 
                 return local_place
-            static = self.scope.static(name)
+            static = self.scope.static(name) or self.scope.global_object(name)
             if static is not None:
                 ptr = static
 
@@ -91,7 +91,11 @@ class PlaceCompiler:
 
     def _subscript_place(self, node: tree_sitter.Node) -> PlaceGen:
         arg = field(node, "argument")
-        base = lift(self.exprs.compile(arg))
+        # an array member (zone->free_area[order]) or global array decays to its own place; a
+        # local array or a page pointer is indexed by value
+        member = arg.type == "field_expression" or (
+            arg.type == "identifier" and self.scope.local(node_text(arg)) is None)
+        base = self.place(arg) if member else lift(self.exprs.compile(arg))
         index = lift(self.exprs.compile(field(node, "index")))
         name = node_text(arg)
 
@@ -100,6 +104,10 @@ class PlaceCompiler:
             i = yield from index(fr)
             if isinstance(b, list):
                 return ElemPtr(b, i, name)
+            if isinstance(b, PathPtr):
+                return b.element(i)
+            if isinstance(b, FieldPtr):
+                raise NotAnalysed(f"`{name}[...]` indexes the page word {b.describe()} at {fr[0].loc[0]}:{fr[0].loc[1]}")
             if isinstance(b, (PagePtr, ElemPtr)):
                 return b + i
             raise NotAnalysed(f"`{name}[...]` indexes {b!r}, not an array the model holds "
@@ -118,9 +126,9 @@ class PlaceCompiler:
 
         return Expr(True, g)
 
-    def read_static(self, ptr: GlobalPtr) -> Expr:
+    def read_static(self, ptr: GlobalPtr | PathPtr) -> Expr:
         def g(fr: Frame) -> Gen:
-            return (yield from load(fr[0], ptr, ptr.name))
+            return (yield from load(fr[0], ptr, ptr.describe()))
 
         return Expr(True, g)
 
@@ -210,11 +218,11 @@ class PlaceCompiler:
 def _member(cx: Cpu, base: Any, fname: str, what: str) -> Any:
     """The place ``base->fname`` (or ``base.fname`` for a place ``base``)."""
     if isinstance(base, PagePtr):
-        spec = page_field(fname)
-        if spec is None:
-            raise NotAnalysed(f"field `{fname}` of struct page (`{what}`) is not in the model "
-                              f"at {cx.loc[0]}:{cx.loc[1]}")
+        if page_field(fname) is None:
+            return PathPtr(f"P{base.index}", (fname,))
         return FieldPtr(base.index, fname)
+    if isinstance(base, PathPtr):
+        return base.member(fname)
     if isinstance(base, FieldPtr) and fname == "counter" and page_field(base.field) is not None:
         spec = page_field(base.field)
         if spec is not None and spec.atomic:

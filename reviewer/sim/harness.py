@@ -5,7 +5,8 @@ the function runs on the configured allocations twice: alone, and against a conc
 that drops the reference it took (``get_page`` before the threads, ``put_page`` in its thread).
 Its arguments are derived from its signature: the first ``struct page *`` is the allocation's
 first page, an integer ``order`` the allocation order, ``nr``/``nr_pages`` ``1 << order``, a
-``gfp_t`` the allocation's flags. Any other parameter has no value the harness could defend, so
+``gfp_t`` the allocation's flags, a ``struct zone *`` the page's zone (``page_zone(page)``), a
+``pfn`` the page's pfn. Any other parameter has no value the harness could defend, so
 the function is "not analysed: no value for parameter X". The harness does not know which
 references the function owns, so a page still allocated at the end is not judged a leak.
 """
@@ -59,6 +60,10 @@ def generic_scenarios(image: FunctionImage) -> HarnessPlan | None:
             args.append("1 << order")
         elif "gfp_t" in type_text.split():
             args.append("gfp")
+        elif kind == "zone":
+            args.append("page_zone(page)")
+        elif kind == "int" and name == "pfn":
+            args.append("page_to_pfn(page)")
         else:
             return HarnessPlan(image.name, (), f"{GENERIC}: no value for parameter {name or type_text} "
                                                 f"of {image.name}()")
@@ -116,6 +121,8 @@ def _parameter(p: tree_sitter.Node) -> tuple[str, str, str]:
     name, pointer, array = declarator_name(d)
     if pointer and not array and re.fullmatch(r"(const )?struct page", type_text) and node_text(d).count("*") == 1:
         return name, "page", type_text
+    if pointer and not array and type_text == "struct zone":
+        return name, "zone", type_text
     if not pointer and not array and re.fullmatch(r"(const )?(unsigned )?(int|long|unsigned)", type_text):
         return name, "int", type_text
     return name, "other", type_text

@@ -22,7 +22,7 @@ from ._cpreproc import PreprocEvaluator, kconfig_defined
 from ._cstmt import RETURN, StatementCompiler, Stmt, declarator_name
 from ._ctypes import Local, ctype_of, normaliser
 from ._errors import NotAnalysed
-from .memory import GlobalPtr
+from .memory import GlobalPtr, PathPtr
 from .model import PRIMITIVES
 from .model.state import Cpu, Gen
 from .primitives import layer_primitive
@@ -79,6 +79,11 @@ class Program:
         find = getattr(self.lookup, "constant", None)
         found: int | None = find(name) if find is not None else None
         return found
+
+    def global_object(self, name: str) -> PathPtr | None:
+        """A global variable the tree declares: zero-filled memory the model does not lay out."""
+        find = getattr(self.lookup, "is_global", None)
+        return PathPtr(name) if find is not None and find(name) else None
 
     def function(self, name: str, loc: Loc | None = None) -> CFunction:
         """The callable for ``name``; raises NotAnalysed when nothing provides it."""
@@ -208,6 +213,9 @@ class _FunctionCompiler(StatementCompiler):
             if found is not None:
                 return None
         return None
+
+    def global_object(self, name: str) -> PathPtr | None:
+        return self.program.global_object(name)
 
     def loc(self, node: tree_sitter.Node) -> Loc:
         if self._loc_override:

@@ -29,6 +29,7 @@ __all__ = [
     "GlobalPtr",
     "PAGE_FIELDS",
     "PageAddr",
+    "PathPtr",
     "SlotPtr",
     "as_pointer",
     "is_place",
@@ -272,6 +273,59 @@ class GlobalPtr(_Place):
 
     def describe(self) -> str:
         return self.name
+
+
+@dataclass(frozen=True, slots=True, eq=True)
+class PathPtr(_Place):
+    """A place the model does not hold word by word: a member of a global object (a zone, a
+    per-cpu list head) or a struct page member outside PAGE_FIELDS (``page->lru``). Zero until
+    written; each member a shared location of its own. Unions are not laid out: ``lru.next``
+    does not alias ``compound_head`` here (a page on a list is never a tail)."""
+
+    root: str
+    """A global's name, or ``P<i>`` for a page."""
+    path: tuple[str | int, ...] = ()
+    shared = True
+
+    def key(self) -> str:
+        return self.root + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in self.path)
+
+    def load(self, cx: Cpu) -> Any:
+        return cx.global_load(self.key(), 0)
+
+    def store(self, cx: Cpu, value: Any) -> None:
+        cx.global_store(self.key(), value)
+
+    def describe(self) -> str:
+        return self.key()
+
+    def member(self, name: str) -> PathPtr:
+        return PathPtr(self.root, (*self.path, name))
+
+    def element(self, i: int) -> PathPtr:
+        return PathPtr(self.root, (*self.path, i))
+
+    def container(self, member: str) -> Any:
+        """container_of: the object whose ``member`` this is (a page pointer for a page's member)."""
+        if not self.path or self.path[-1] != member:
+            raise NotAnalysed(f"container_of({self.key()}, ..., {member}): not that member")
+        if len(self.path) == 1 and self.root.startswith("P") and self.root[1:].isdigit():
+            return PagePtr(int(self.root[1:]))
+        return PathPtr(self.root, self.path[:-1])
+
+    def __add__(self, n: object) -> PathPtr:
+        if not isinstance(n, int) or not self.path or not isinstance(self.path[-1], int):
+            return NotImplemented
+        return PathPtr(self.root, (*self.path[:-1], self.path[-1] + n))
+
+    def __sub__(self, other: object) -> Any:
+        if isinstance(other, int):
+            return self + (-other)
+        if isinstance(other, PathPtr) and other.root == self.root and other.path[:-1] == self.path[:-1]:
+            a, b = self.path[-1], other.path[-1]
+            if isinstance(a, int) and isinstance(b, int):
+                return a - b
+        return NotImplemented
 
 
 def is_place(value: object) -> bool:

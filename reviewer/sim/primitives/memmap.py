@@ -1,6 +1,7 @@
 """The memory model's page <-> pfn conversions (asm-generic/memory_model.h, not in every tree):
 in the simulator a pfn is the frame's index in the allocation plus a fixed base, so buddy
-arithmetic (``pfn ^ (1 << order)``) stays inside the allocation."""
+arithmetic (``pfn ^ (1 << order)``) stays inside the allocation. Per-cpu accessors read the one
+copy the model has."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ __all__ = ["MEMMAP_PRIMITIVES", "PFN_BASE"]
 
 PFN_BASE = 0x10000
 """The first page's pfn: aligned far above any order the scenarios allocate."""
+DIRECT_MAP = 0xFFFF888000000000
+"""x86-64's PAGE_OFFSET (the direct map of all physical memory)."""
 
 
 def _page_to_pfn(cx: Cpu, page: object) -> Gen:
@@ -29,7 +32,29 @@ def _pfn_to_page(cx: Cpu, pfn: object) -> Gen:
     yield
 
 
+def _page_address(cx: Cpu, page: object) -> Gen:
+    """The page's kernel virtual address (the direct map): only ever handed to debug hooks."""
+    pfn = yield from _page_to_pfn(cx, page)
+    return DIRECT_MAP + (pfn << 12)
+
+
+def _same(cx: Cpu, ptr: object, *cpu: object) -> Gen:
+    """this_cpu_ptr(p) and friends: the model has one view of per-cpu data (the scenario's
+    threads are its CPUs, and no modelled state is per cpu)."""
+    return ptr
+    yield
+
+
+def _cpu_zero(cx: Cpu) -> Gen:
+    return 0
+    yield
+
+
 MEMMAP_PRIMITIVES: dict[str, Callable[..., Gen]] = {
     "page_to_pfn": _page_to_pfn, "__page_to_pfn": _page_to_pfn,
     "pfn_to_page": _pfn_to_page, "__pfn_to_page": _pfn_to_page,
+    "this_cpu_ptr": _same, "raw_cpu_ptr": _same, "per_cpu_ptr": _same, "this_cpu_read": _same,
+    "__this_cpu_read": _same, "raw_cpu_read": _same, "get_cpu_ptr": _same,
+    "page_address": _page_address, "lowmem_page_address": _page_address, "page_to_virt": _page_address,
+    "smp_processor_id": _cpu_zero, "raw_smp_processor_id": _cpu_zero, "get_cpu": _cpu_zero,
 }

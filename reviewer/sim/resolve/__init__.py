@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,9 +31,11 @@ __all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call"]
 GENERATED = {"NR_PAGEFLAGS": "__NR_PAGEFLAGS", "MAX_NR_ZONES": "__MAX_NR_ZONES"}
 """Constants of include/generated/bounds.h, which a build writes from kernel/bounds.c: each is
 an enumerator's count that the index reads from the source instead."""
-_FORMAT = 1
+_FORMAT = 2
 """Bump when what is cached changes shape."""
 _MAX_FILES = 400
+_GREP_PATHS = ("include/*.h", "mm/*.c", "mm/*.h", "arch/x86/include/*.h", "kernel/*.c", "lib/*.c")
+"""Where a callee of mm code is looked for when the includes do not have it."""
 """Files one resolution may read through includes before it falls back to git grep."""
 
 
@@ -97,6 +100,10 @@ class TreeSource:
         path = self._locate(GENERATED.get(name, name), "enum")
         return None if path is None else self._files[path][0].enums[GENERATED.get(name, name)]
 
+    def is_global(self, name: str) -> bool:
+        """Whether the tree declares ``name`` as a variable at file scope."""
+        return self._locate(name, "global") is not None
+
     def flush(self) -> None:
         """Write the name index for this tree (atomically) if resolutions added to it."""
         if self._cache is None or not self._index_dirty:
@@ -126,6 +133,8 @@ class TreeSource:
             return entry is not None and not entry[2]
         if kind == "macro":
             return name in symbols.macros
+        if kind == "global":
+            return name in symbols.globals
         return name in symbols.enums
 
     def _search(self, name: str, kind: str) -> str | None:
@@ -142,8 +151,16 @@ class TreeSource:
         return None
 
     def _grep(self, name: str) -> list[str]:
-        result = self._git.run(["grep", "-l", "-w", "-F", "-e", name, self._tree, "--", "*.c", "*.h"],
-                               check=False)
+        """Files with a line that may define ``name`` (a macro, a function's signature at column
+        0, an enumerator or a variable), in the folders mm code draws on."""
+        n = re.escape(name)
+        patterns = [rf"^#[[:space:]]*define[[:space:]]+{n}\b", rf"^[A-Za-z_].*\b{n}[[:space:]]*\(",
+                    rf"^[[:space:]]*{n}[[:space:]]*(=|,|$)", rf"^[A-Za-z_].*[[:space:]*]{n}[[:space:]]*(=|;|\[)",
+                    rf"PER_CPU[A-Z_]*\(.*\b{n}\)"]
+        args = ["grep", "-l", "-E"]
+        for p in patterns:
+            args += ["-e", p]
+        result = self._git.run([*args, self._tree, "--", *_GREP_PATHS], check=False)
         if result.returncode not in (0, 1):
             return []
         paths = [line.split(":", 1)[1] for line in result.stdout.decode(errors="replace").splitlines()

@@ -14,6 +14,7 @@ from ...trees._functions import find_functions
 __all__ = ["FileSymbols", "MacroDef", "constant_value", "scan_file"]
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(\(([^)]*)\))?[ \t]*(.*)$")
+_PER_CPU = re.compile(r"\b(?:DEFINE|DECLARE)_PER_CPU\w*\(\s*[^;]+?,\s*([A-Za-z_]\w*)\s*\)")
 _INCLUDE = re.compile(r"^\s*#\s*include\s*([<\"])([^>\"]+)[>\"]")
 
 
@@ -40,12 +41,15 @@ class FileSymbols:
     enums: dict[str, int] = field(default_factory=dict)
     includes: list[tuple[bool, str]] = field(default_factory=list)
     """(system include <>, path) in file order."""
+    globals: set[str] = field(default_factory=set)
+    """Variables declared at file scope (DEFINE_PER_CPU ones included)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"functions": {k: list(v) for k, v in self.functions.items()},
                 "macros": {k: [m.params is not None, list(m.params or ()), m.body, m.line]
                            for k, m in self.macros.items()},
-                "enums": self.enums, "includes": [list(i) for i in self.includes]}
+                "enums": self.enums, "includes": [list(i) for i in self.includes],
+                "globals": sorted(self.globals)}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FileSymbols:
@@ -55,6 +59,7 @@ class FileSymbols:
                     for k, v in raw["macros"].items()},
             enums={k: int(v) for k, v in raw["enums"].items()},
             includes=[(bool(i[0]), str(i[1])) for i in raw["includes"]],
+            globals={str(g) for g in raw["globals"]},
         )
 
 
@@ -70,7 +75,25 @@ def scan_file(text: str, path: str) -> FileSymbols:
         if fn.name not in symbols.functions or symbols.functions[fn.name][2]:
             symbols.functions[fn.name] = (fn.start_line, fn.end_line, conditional)
     _scan_enums(tree.root_node, symbols)
+    _scan_globals(tree.root_node, symbols)
+    symbols.globals.update(m.group(1) for m in _PER_CPU.finditer(text))
     return symbols
+
+
+def _scan_globals(root: tree_sitter.Node, symbols: FileSymbols) -> None:
+    for node in root.named_children:
+        if node.type in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):
+            _scan_globals(node, symbols)
+            continue
+        if node.type != "declaration":
+            continue
+        for d in node.children_by_field_name("declarator"):
+            target = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+            while target is not None and target.type in ("pointer_declarator", "array_declarator",
+                                                         "parenthesized_declarator"):
+                target = target.child_by_field_name("declarator")
+            if target is not None and target.type == "identifier":
+                symbols.globals.add(_text(target))
 
 
 def _scan_directives(lines: list[str], symbols: FileSymbols) -> None:
