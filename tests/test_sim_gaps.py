@@ -253,9 +253,9 @@ def test_members_outside_the_model_and_globals_are_zeroed_memory() -> None:
 
 	page->lru.next = head;
 	head->prev = &page->lru;
-	return (container_of(head->prev, struct page, lru) == page) + 10 * (free_lists[1].next == 0);
+	return (page_of(head->prev) == page) + 10 * (free_lists[1].next == 0);
 }
 """
-    value, steps, st, _ = run_c(src, PagePtr(0), lookup=Globals({}))
+    value, steps, st, _ = run_c(src, PagePtr(0), lookup=Globals({"page_of(p)": "container_of(p, struct page, lru)"}))
     assert value == 11 and steps == 4
     assert st.globals["P0.lru.next"].key() == "free_lists[2]"

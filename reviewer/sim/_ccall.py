@@ -66,6 +66,8 @@ class CallCompiler:
             return Expr(False, lambda fr: 0)
         if name == "container_of" and len(args_nodes) == 3:
             return self._container_of(args_nodes[0], node_text(args_nodes[2]))
+        if name == "__container_of" and len(args_nodes) == 2:  # container_of, expanded by pcpp
+            return self._container_of(args_nodes[0], node_text(args_nodes[1]).strip('"'))
         if name in _PER_CPU_UPDATE and args_nodes:
             op, const = _PER_CPU_UPDATE[name]
             value = self.exprs.compile(args_nodes[1]) if const is None and len(args_nodes) > 1 else \
