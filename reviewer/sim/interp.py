@@ -122,7 +122,9 @@ class Program:
         problems = [p for p in image.problems if "tree-sitter could not parse" not in p]
         if problems:
             return _failing(f"{name}(): {problems[0]}")
-        tree = parse_c(image.source)
+        from .resolve import strip_annotations
+
+        tree = parse_c(strip_annotations(image.source))
         for node in tree.root_node.named_children:
             if node.type == "function_definition" and _declared_name(node) == name:
                 if node.has_error:  # tree-sitter's recovery drops or reshapes code: never run a guess

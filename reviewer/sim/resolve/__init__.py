@@ -23,10 +23,10 @@ from ..._cache import _write_atomic
 from ...model import FunctionImage
 from ...trees._git import Git, open_repo
 from ...trees._synthetic import SYNTHETIC_SUBJECT
-from ._pp import INTERPRETED_MACROS, expand_call, preprocess_file
+from ._pp import INTERPRETED_MACROS, expand_call, preprocess_file, strip_annotations
 from ._symbols import FileSymbols, MacroDef, scan_file
 
-__all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call"]
+__all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call", "strip_annotations"]
 
 GENERATED = {"NR_PAGEFLAGS": "__NR_PAGEFLAGS", "MAX_NR_ZONES": "__MAX_NR_ZONES"}
 """Constants of include/generated/bounds.h, which a build writes from kernel/bounds.c: each is

@@ -12,11 +12,12 @@ expand to nothing, so tree-sitter sees plain C.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 
 from pcpp import Action, OutputDirective, Preprocessor  # type: ignore[import-untyped]
 
-__all__ = ["ANNOTATIONS", "INTERPRETED_MACROS", "expand_call", "preprocess_file"]
+__all__ = ["ANNOTATIONS", "INTERPRETED_MACROS", "expand_call", "preprocess_file", "strip_annotations"]
 
 ANNOTATIONS = (
     "__force", "__bitwise", "__rcu", "__user", "__iomem", "__percpu", "__must_check",
@@ -108,6 +109,19 @@ class _FilePreprocessor(Preprocessor):  # type: ignore[misc]
 
     def on_comment(self, tok: object) -> bool:
         return False
+
+
+_ANNOTATION_WORDS = re.compile(r"\b(" + "|".join(re.escape(a.partition("=")[0]) for a in ANNOTATIONS) + r")\b")
+
+
+def strip_annotations(text: str) -> str:
+    """``text`` with the annotation macros blanked out in place (same lines and columns), for
+    source the preprocessor does not see: a revision's own functions."""
+    def blank(m: re.Match[str]) -> str:
+        word = m.group(1)
+        return "inline".ljust(len(word)) if word == "__always_inline" else " " * len(word)
+
+    return _ANNOTATION_WORDS.sub(blank, text)
 
 
 def preprocess_file(text: str, path: str, kconfig: Mapping[str, bool | int | str]) -> str:
