@@ -41,7 +41,7 @@ def _lookup(repo: Path, commit: str, kconfig: dict[str, Any], files: tuple[str, 
     return TreeSource(repo, commit, kconfig=kconfig, roots=list(files))
 
 
-def corpus_cells(tree: Path, cfg: Any) -> list[dict[str, Any]]:
+def corpus_cells(tree: Path, cfg: Any, corpus: Path = CORPUS) -> list[dict[str, Any]]:
     from _lore_server import read_mbox_messages
 
     from reviewer.model import RevisionKind
@@ -49,7 +49,7 @@ def corpus_cells(tree: Path, cfg: Any) -> list[dict[str, Any]]:
     from reviewer.thread import build_thread
 
     out = []
-    for mbox in sorted(CORPUS.glob("*.mbox")):
+    for mbox in sorted(corpus.glob("*.mbox")):
         thread = build_thread(read_mbox_messages(mbox.read_bytes()))
         review = build_review(thread, cfg, tree=tree)
         for rr in review.revisions:
@@ -174,6 +174,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--compare", type=Path, nargs=2)
     parser.add_argument("--skip-corpus", action="store_true")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
     args = parser.parse_args()
     if args.compare:
         compare(*args.compare)
@@ -183,7 +184,7 @@ def main() -> None:
     cfg = load_config(include_user=False)
     cfg = replace(cfg, cache=CacheConfig(Path(args.out).with_suffix(".cache")))
     started = time.perf_counter()
-    cells = [] if args.skip_corpus else corpus_cells(args.tree, cfg)
+    cells = [] if args.skip_corpus else corpus_cells(args.tree, cfg, args.corpus)
     print(f"corpus: {len(cells)} cells, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     cells += mutant_cells(args.tree, cfg)
     print(f"total: {len(cells)} cells, {time.perf_counter() - started:.0f} s", file=sys.stderr)

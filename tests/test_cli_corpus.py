@@ -46,16 +46,18 @@ def test_corpus_thread_gives_a_valid_report(mbox: Path, cli: Cli) -> None:
 def test_a_revision_no_scenario_exercises_goes_to_the_generic_harness(cli: Cli) -> None:
     """Silence from the simulator must not read as "clean": the gup patch touches functions no
     built-in scenario exercises, so the generic harness takes them, and says per function why it
-    could not run them (without a tree only put_page_refs() is wholly inside the hunks, and its
-    `refs` has no value the harness could derive)."""
+    could not run them (without a tree only put_page_refs() is wholly inside the hunks; it runs,
+    with `refs` = 1, the reference the harness's caller holds)."""
     result = cli.run(str(CORPUS / "gup-try-grab-compound-head-race-v2.mbox"), "--format", "json")
     assert result.status == 0, result.err
     (v2,) = [r for r in json.loads(result.out)["revisions"] if r["kind"] != "base"]
     sims = [v for v in v2["verdicts"] if v["source"] == "simulator"]
-    assert sims and all(v["outcome"] == "not-analysed" for v in sims)
-    reasons = {v["reason"] for v in sims}
-    assert "generic harness: no value for parameter refs of put_page_refs()" in reasons
-    assert any("try_grab_compound_head() is not wholly inside the hunks" in r for r in reasons)
+    refs = [v for v in sims if v["scenario"].startswith("generic harness: put_page_refs")]
+    assert refs and all(v["outcome"] != "not-analysed" for v in refs)
+    assert all(v["reason"].startswith("generic harness: put_page_refs(page, 1)") for v in refs)
+    others = [v for v in sims if v not in refs]
+    assert others and all(v["outcome"] == "not-analysed" for v in others)
+    assert any("try_grab_compound_head() is not wholly inside the hunks" in v["reason"] for v in others)
     text = cli.run(str(CORPUS / "gup-try-grab-compound-head-race-v2.mbox"))
     assert "simulations not analysed" in text.out
-    assert "generic harness: no value for parameter refs of put_page_refs()" in text.out
+    assert "generic harness: put_page_refs(page, 1) on the allocation" in text.out

@@ -45,12 +45,12 @@ def test_generic_harness_derives_arguments_from_the_signature_or_names_the_one_i
     plan = generic_scenarios(ok)
     assert plan is not None and not plan.problem
     assert "f(page, order, 1 << order, gfp);" in plan.scenarios[0].threads[0].image.source
-    bad = FunctionImage("g", "mm/x.c", 1, 3, "void g(struct page *page, int refs)\n{\n}\n")
+    bad = FunctionImage("g", "mm/x.c", 1, 3, "void g(struct page *page, unsigned int flags)\n{\n}\n")
     plan = generic_scenarios(bad)
-    assert plan is not None and plan.problem == "generic harness: no value for parameter refs of g()"
+    assert plan is not None and plan.problem == "generic harness: no value for parameter flags of g()"
     assert generic_scenarios(FunctionImage("h", "mm/x.c", 1, 3, "int h(int x)\n{\n\treturn x;\n}\n")) is None
     verdicts = simulate(touched("g", bad.source, bad.source.replace("{\n}", "{\n\treturn;\n}")))
-    assert verdicts and all(v.outcome == "not-analysed" and "parameter refs" in v.reason for v in verdicts)
+    assert verdicts and all(v.outcome == "not-analysed" and "parameter flags" in v.reason for v in verdicts)
 
 
 def test_code_that_loops_forever_gives_budget_exceeded_not_a_hang() -> None:

@@ -6,7 +6,7 @@ that drops the reference it took (``get_page`` before the threads, ``put_page`` 
 Its arguments are derived from its signature: the first ``struct page *`` is the allocation's
 first page, an integer ``order`` the allocation order, ``nr``/``nr_pages`` ``1 << order``, a
 ``gfp_t`` the allocation's flags, a ``struct zone *`` the page's zone (``page_zone(page)``), a
-``pfn`` the page's pfn. Any other parameter has no value the harness could defend, so
+``pfn`` the page's pfn, ``refs`` (a count of references) 1, the one the caller holds. Any other parameter has no value the harness could defend, so
 the function is "not analysed: no value for parameter X". The harness does not know which
 references the function owns, so a page still allocated at the end is not judged a leak.
 """
@@ -30,6 +30,8 @@ __all__ = ["GENERIC", "HarnessPlan", "generic_scenarios"]
 
 GENERIC = "generic harness"
 _NR_NAMES = ("nr", "nr_pages", "numpages", "nr_page")
+_REFS_NAMES = ("refs", "nr_refs")
+"""A count of references the function takes or drops: the one the caller holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ def generic_scenarios(image: FunctionImage) -> HarnessPlan | None:
             args.append("order")
         elif kind == "int" and name in _NR_NAMES:
             args.append("1 << order")
+        elif kind == "int" and name in _REFS_NAMES:
+            args.append("1")
         elif "gfp_t" in type_text.split():
             args.append("gfp")
         elif kind == "zone":
