@@ -45,6 +45,7 @@ _WORDS = {
     "over-uncharge": "memcg over-uncharge",
     "css-imbalance": "css reference imbalance",
     "bad-page": "bad page state",
+    "assertion": "failed assertion (BUG_ON/WARN_ON)",
     "stale-read": "stale read",
     "budget-exceeded": "exploration budget exceeded",
 }
