@@ -198,23 +198,21 @@ class _FunctionCompiler(StatementCompiler):
         self._loc_override: list[Loc] = []
 
     # ---- the Scope protocol used by ExprCompiler
-    def local(self, name: str) -> Local | None:
+    def _declared(self, name: str) -> Local | GlobalPtr | None:
+        """The innermost declaration of ``name``: a local, or a static local."""
         for scope in reversed(self.scopes):
-            found = scope.get(name)
-            if isinstance(found, Local):
-                return found
+            found: Local | GlobalPtr | None = scope.get(name)
             if found is not None:
-                return None
+                return found
         return None
 
+    def local(self, name: str) -> Local | None:
+        found = self._declared(name)
+        return found if isinstance(found, Local) else None
+
     def static(self, name: str) -> GlobalPtr | None:
-        for scope in reversed(self.scopes):
-            found = scope.get(name)
-            if isinstance(found, GlobalPtr):
-                return found
-            if found is not None:
-                return None
-        return None
+        found = self._declared(name)
+        return found if isinstance(found, GlobalPtr) else None
 
     def global_object(self, name: str) -> PathPtr | None:
         return self.program.global_object(name)
