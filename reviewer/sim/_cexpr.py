@@ -32,7 +32,9 @@ Loc = tuple[str, int, str]
 """(file, line, source text) of a C line."""
 
 _CONSTANTS = {"NULL": 0, "true": 1, "false": 0, "MEMCG_DATA_KMEM": KMEM, "MEMCG_DATA_OBJCGS": 1,
-              "TAIL_MAPPING": TAIL_MAPPING}
+              "TAIL_MAPPING": TAIL_MAPPING, "PAGE_SHIFT": 12, "PAGE_SIZE": 4096, "BITS_PER_LONG": 64}
+"""The model's own encodings, and the x86-64 facts its sizes assume (arch headers a tree
+excerpt may lack)."""
 
 
 @dataclass(frozen=True, slots=True)
