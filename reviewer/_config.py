@@ -74,6 +74,7 @@ class Config:
         ("CONFIG_SMP", True),
         ("CONFIG_64BIT", True),
         ("CONFIG_CGROUPS", True),
+        ("CONFIG_HZ", 250),
     )
     simulator: SimulatorConfig = SimulatorConfig()
     checks: ChecksConfig = ChecksConfig()

@@ -23,7 +23,7 @@ __all__ = ["CallCompiler"]
 _PASS_THROUGH = {"READ_ONCE", "data_race", "smp_load_acquire_value"}
 _EXPECT = {"likely", "unlikely"}
 _COMPILE_TIME = {"BUILD_BUG_ON", "BUILD_BUG_ON_INVALID", "BUILD_BUG_ON_MSG", "BUILD_BUG_ON_ZERO",
-                 "typecheck", "__must_be_array"}
+                 "typecheck", "__must_be_array", "__verify_pcpu_ptr", "compiletime_assert"}
 """Checked by the compiler, not at run time: their arguments are never evaluated."""
 _MAX_EXPANSIONS = 24
 _PER_CPU_UPDATE: dict[str, tuple[str, int | None]] = {}

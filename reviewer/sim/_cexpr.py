@@ -18,7 +18,7 @@ import tree_sitter
 
 from ._ctypes import CType, Local, ctype_of, normaliser, wrap
 from ._errors import NotAnalysed
-from .memory import GlobalPtr, PageAddr, PathPtr, sizeof_type
+from .memory import GlobalPtr, PageAddr, PathPtr, page_field, page_field_size, sizeof_type
 from .model.state import KMEM, TAIL_MAPPING, Cpu, Gen, PagePtr
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class Scope(Protocol):
     def statement_expression(self, node: tree_sitter.Node) -> Expr: ...
     def expansion(self, text: str, loc: Loc, what: str) -> Expr: ...
     def kconfig_on(self, name: str) -> bool: ...
+    def kconfig_value(self, name: str) -> int: ...
     @property
     def debug_vm(self) -> bool: ...
 
@@ -197,6 +198,9 @@ class ExprCompiler:
             return Expr(False, lambda fr: value)
         if name.startswith("__IS_ENABLED_CONFIG_"):  # IS_ENABLED() of an unset option, expanded
             return Expr(False, lambda fr: 0)
+        if name.startswith("CONFIG_"):  # an option's value (HZ is CONFIG_HZ); unset is 0
+            setting = self.scope.kconfig_value(name)
+            return Expr(False, lambda fr: setting)
         number = self.scope.constant(name)
         if number is not None:
             return Expr(False, lambda fr: number)
@@ -346,6 +350,9 @@ class ExprCompiler:
             local = self.scope.local(node_text(target))
             if local is not None and not local.array:
                 size = sizeof_type(local.type_text + (" *" if local.pointer else ""))
+        elif target is not None and target.type == "field_expression" and page_field(
+                node_text(target.child_by_field_name("field"))) is not None:
+            size = page_field_size(node_text(target.child_by_field_name("field")))
         elif target is not None and target.type in ("pointer_expression", "subscript_expression"):
             inner = named_children(target)[0] if target.type == "subscript_expression" else field(target, "argument")
             local = self.scope.local(node_text(inner)) if inner.type == "identifier" else None

@@ -6,7 +6,8 @@ that drops the reference it took (``get_page`` before the threads, ``put_page`` 
 Its arguments are derived from its signature: the first ``struct page *`` is the allocation's
 first page, an integer ``order`` the allocation order, ``nr``/``nr_pages`` ``1 << order``, a
 ``gfp_t`` the allocation's flags, a ``struct zone *`` the page's zone (``page_zone(page)``), a
-``pfn`` the page's pfn, ``refs`` (a count of references) 1, the one the caller holds. Any other parameter has no value the harness could defend, so
+``pfn`` the page's pfn, a ``migratetype`` its pageblock's, ``refs`` (a count of references) 1,
+the one the caller holds. Any other parameter has no value the harness could defend, so
 the function is "not analysed: no value for parameter X". The harness does not know which
 references the function owns, so a page still allocated at the end is not judged a leak.
 """
@@ -68,6 +69,8 @@ def generic_scenarios(image: FunctionImage) -> HarnessPlan | None:
             args.append("page_zone(page)")
         elif kind == "int" and name == "pfn":
             args.append("page_to_pfn(page)")
+        elif kind == "int" and name in ("migratetype", "mt"):
+            args.append("get_pageblock_migratetype(page)")
         else:
             return HarnessPlan(image.name, (), f"{GENERIC}: no value for parameter {name or type_text} "
                                                 f"of {image.name}()")

@@ -247,6 +247,10 @@ class _FunctionCompiler(StatementCompiler):
     def kconfig_on(self, name: str) -> bool:
         return kconfig_defined(self.program.kconfig, name)
 
+    def kconfig_value(self, name: str) -> int:
+        setting = self.program.kconfig.get(name, 0)
+        return setting if isinstance(setting, int) else int(kconfig_defined(self.program.kconfig, name))
+
     @property
     def debug_vm(self) -> bool:
         return self.program.debug_vm

@@ -34,6 +34,7 @@ __all__ = [
     "as_pointer",
     "is_place",
     "page_field",
+    "page_field_size",
     "sizeof_type",
 ]
 
@@ -88,6 +89,15 @@ PAGE_FIELDS: dict[str, PageField] = {
     "hpage_pinned_refcount": PageField("pincount", atomic=True),
 }
 """struct page members (include/linux/mm_types.h) the model has a word for."""
+
+
+_FIELD_SIZES = {"_refcount": 4, "_mapcount": 4, "page_type": 4, "compound_dtor": 1, "compound_order": 1,
+                "compound_nr": 4, "compound_mapcount": 4, "hpage_pinned_refcount": 4}
+"""Bytes of the struct page members the model holds; the others are unsigned longs or pointers."""
+
+
+def page_field_size(name: str) -> int:
+    return _FIELD_SIZES.get(name, 8)
 
 
 def page_field(name: str) -> PageField | None:

@@ -50,7 +50,16 @@ def _cpu_zero(cx: Cpu) -> Gen:
     yield
 
 
+def _key_off(cx: Cpu, key: object) -> Gen:
+    """A static key: every key the model meets is off (the boot defaults of init_on_free,
+    deferred_pages, page_alloc_shuffle, ...); memcg_kmem_enabled() is modelled, not read here."""
+    return 0
+    yield
+
+
 MEMMAP_PRIMITIVES: dict[str, Callable[..., Gen]] = {
+    "static_key_enabled": _key_off, "static_branch_likely": _key_off, "static_branch_unlikely": _key_off,
+    "static_key_false": _key_off, "static_key_true": _key_off,
     "page_to_pfn": _page_to_pfn, "__page_to_pfn": _page_to_pfn,
     "pfn_to_page": _pfn_to_page, "__pfn_to_page": _pfn_to_page,
     "this_cpu_ptr": _same, "raw_cpu_ptr": _same, "per_cpu_ptr": _same, "this_cpu_read": _same,

@@ -34,6 +34,7 @@ _GROUPS: dict[str, tuple[str, ...]] = {
         "debug_pagealloc_map_pages", "debug_pagealloc_unmap_pages", "debug_check_no_locks_freed",
         "debug_check_no_obj_freed", "kmemleak_alloc", "kmemleak_free", "page_table_check_free",
         "dump_page", "page_cpupid_reset_last", "page_kasan_tag_reset", "set_page_private_debug"),
+    "prefetch hint (no effect on state)": ("prefetch", "prefetchw", "prefetch_range", "spin_lock_prefetch"),
     "statistics (no modelled state)": (
         "count_vm_event", "count_vm_events", "__count_vm_events", "__count_vm_event",
         "mod_node_page_state", "__mod_node_page_state", "mod_zone_page_state",

@@ -38,6 +38,8 @@ INTERPRETED_MACROS = frozenset({
     "VM_BUG_ON_MM", "VM_WARN_ON", "VM_WARN_ON_ONCE", "VM_WARN_ON_PAGE", "VM_WARN_ON_ONCE_PAGE",
     "VM_WARN", "VM_WARN_ONCE", "VM_BUG_ON_PGFLAGS", "BUILD_BUG_ON", "BUILD_BUG_ON_INVALID",
     "smp_store_release", "smp_load_acquire", "barrier", "smp_mb", "smp_rmb", "smp_wmb",
+    "static_key_enabled", "static_branch_likely", "static_branch_unlikely", "static_key_false",
+    "static_key_true", "prefetch", "prefetchw", "__verify_pcpu_ptr",
 })
 """Macros the interpreter implements itself (:mod:`reviewer.sim.primitives`): their definitions
 are never expanded, so an assertion keeps its condition's text and a READ_ONCE stays one load."""
