@@ -25,6 +25,13 @@ _EXPECT = {"likely", "unlikely"}
 _COMPILE_TIME = {"BUILD_BUG_ON", "BUILD_BUG_ON_INVALID", "BUILD_BUG_ON_MSG", "BUILD_BUG_ON_ZERO",
                  "typecheck", "__must_be_array", "__verify_pcpu_ptr", "compiletime_assert"}
 """Checked by the compiler, not at run time: their arguments are never evaluated."""
+LOGGING = frozenset({
+    "printk", "printk_ratelimited", "printk_deferred", "pr_emerg", "pr_alert", "pr_crit", "pr_err",
+    "pr_warn", "pr_warn_once", "pr_warn_ratelimited", "pr_notice", "pr_info", "pr_cont", "pr_debug",
+    "pr_err_ratelimited", "pr_info_ratelimited", "dump_stack", "print_modules", "pr_devel",
+})
+"""Kernel log output: no modelled state, and the arguments (``current->comm``, format strings
+glued from macros) are not evaluated."""
 _MAX_EXPANSIONS = 24
 _PER_CPU_UPDATE: dict[str, tuple[str, int | None]] = {}
 for _p in ("", "__", "raw_"):
@@ -43,10 +50,13 @@ class CallCompiler:
     def _x_call_expression(self, node: tree_sitter.Node) -> Expr:
         fn_node = field(node, "function")
         loc = self.scope.loc(node)
+        args_nodes = named_children(field(node, "arguments"))
+        if _is_typeof_cast(fn_node) and len(args_nodes) == 1:
+            # (__typeof__(x))(y), as round_down() writes it: y, in x's type (not tracked here)
+            return self.exprs.compile(args_nodes[0])
         if fn_node.type != "identifier":
             return fail(f"call through `{node_text(fn_node)}`", loc)
         name = node_text(fn_node)
-        args_nodes = named_children(field(node, "arguments"))
         if name in _PASS_THROUGH and len(args_nodes) == 1:
             return self.exprs.compile(args_nodes[0])
         if name in _EXPECT and len(args_nodes) == 1 or name == "__builtin_expect" and len(args_nodes) == 2:
@@ -62,7 +72,7 @@ class CallCompiler:
             return self._store_through(args_nodes[0], args_nodes[1], node)
         if name == "smp_load_acquire" and len(args_nodes) == 1:
             return self._load_through(args_nodes[0])
-        if name in _COMPILE_TIME:
+        if name in _COMPILE_TIME or name in LOGGING:
             return Expr(False, lambda fr: 0)
         if name == "container_of" and len(args_nodes) == 3:
             return self._container_of(args_nodes[0], node_text(args_nodes[2]))
@@ -175,5 +185,9 @@ class CallCompiler:
         return Expr(True, g)
 
 
-def _unused(_: NotAnalysed) -> None:  # keeps the import for type checkers of callers
-    return None
+def _is_typeof_cast(node: tree_sitter.Node) -> bool:
+    """``(__typeof__(x))`` parsed as the callee of a call."""
+    while node.type == "parenthesized_expression" and named_children(node):
+        node = named_children(node)[0]
+    return node.type == "call_expression" and node_text(node.child_by_field_name("function")) in (
+        "__typeof__", "typeof", "__typeof")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._errors import NotAnalysed
+from ..memory import PathPtr
 from ..model.state import Cpu, Gen, PagePtr
 
 __all__ = ["MEMMAP_PRIMITIVES", "PFN_BASE"]
@@ -57,7 +58,14 @@ def _key_off(cx: Cpu, key: object) -> Gen:
     yield
 
 
+def _current(cx: Cpu) -> Gen:
+    """The running task: memory the model does not lay out (its comm, flags, ...)."""
+    return PathPtr("current")
+    yield
+
+
 MEMMAP_PRIMITIVES: dict[str, Callable[..., Gen]] = {
+    "get_current": _current,
     "static_key_enabled": _key_off, "static_branch_likely": _key_off, "static_branch_unlikely": _key_off,
     "static_key_false": _key_off, "static_key_true": _key_off,
     "page_to_pfn": _page_to_pfn, "__page_to_pfn": _page_to_pfn,

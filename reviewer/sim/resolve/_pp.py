@@ -39,7 +39,10 @@ INTERPRETED_MACROS = frozenset({
     "VM_WARN", "VM_WARN_ONCE", "VM_BUG_ON_PGFLAGS", "BUILD_BUG_ON", "BUILD_BUG_ON_INVALID",
     "smp_store_release", "smp_load_acquire", "barrier", "smp_mb", "smp_rmb", "smp_wmb",
     "static_key_enabled", "static_branch_likely", "static_branch_unlikely", "static_key_false",
-    "static_key_true", "prefetch", "prefetchw", "__verify_pcpu_ptr",
+    "static_key_true", "prefetch", "prefetchw", "__verify_pcpu_ptr", "printk", "pr_emerg", "pr_alert",
+    "pr_crit", "pr_err", "pr_warn", "pr_warn_once", "pr_notice", "pr_info", "pr_cont", "pr_debug",
+    "pr_warn_ratelimited", "pr_err_ratelimited", "pr_info_ratelimited", "printk_ratelimited",
+    "printk_deferred", "pr_devel",
 })
 """Macros the interpreter implements itself (:mod:`reviewer.sim.primitives`): their definitions
 are never expanded, so an assertion keeps its condition's text and a READ_ONCE stays one load."""

@@ -14,7 +14,8 @@ from ...trees._functions import find_functions
 __all__ = ["FileSymbols", "MacroDef", "constant_value", "scan_file"]
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(\(([^)]*)\))?[ \t]*(.*)$")
-_PER_CPU = re.compile(r"\b(?:DEFINE|DECLARE)_PER_CPU\w*\(\s*[^;]+?,\s*([A-Za-z_]\w*)\s*\)")
+_PER_CPU = re.compile(r"\b(?:DEFINE|DECLARE)_PER_CPU\w*\(\s*[^;]+?,\s*([A-Za-z_]\w*)\s*\)"
+                      r"|\b(?:DEFINE|DECLARE)_STATIC_KEY_\w+\(\s*([A-Za-z_]\w*)")
 _INCLUDE = re.compile(r"^\s*#\s*include\s*([<\"])([^>\"]+)[>\"]")
 
 
@@ -76,7 +77,7 @@ def scan_file(text: str, path: str) -> FileSymbols:
             symbols.functions[fn.name] = (fn.start_line, fn.end_line, conditional)
     _scan_enums(tree.root_node, symbols)
     _scan_globals(tree.root_node, symbols)
-    symbols.globals.update(m.group(1) for m in _PER_CPU.finditer(text))
+    symbols.globals.update(m.group(1) or m.group(2) for m in _PER_CPU.finditer(text))
     return symbols
 
 
