@@ -70,7 +70,7 @@ def _outcome(tree: TreeSource, prefer: frozenset[str], scenario: Scenario, cfg: 
         setup = program.compile_image(scenario.setup.image, scenario.setup.image.name) if scenario.setup else None
         threads = tuple((t.name, program.compile_image(t.image, t.image.name)) for t in scenario.threads)
         plan = RunPlan(cfg, options, setup, threads, charge=program.function("__memcg_kmem_charge_page"),
-                       dispatch=program.function)
+                       dispatch=program.function, layout=program.struct_layout)
         initial = plan.initial_state()
         seen: set[frozenset[tuple[str, str]]] = set()
 

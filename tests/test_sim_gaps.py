@@ -239,13 +239,16 @@ def test_a_sketch_missing_a_semicolon_and_a_declaration_runs_with_repairs() -> N
 
 
 
-def test_members_outside_the_model_and_globals_are_zeroed_memory() -> None:
-    """page->lru and a global array: memory the model does not lay out, zero until written,
-    each member a shared location; container_of walks back from a member to its page."""
+def test_members_outside_the_model_and_globals_are_memory_of_their_type() -> None:
+    """page->lru and a global array: memory the model does not lay out, each member a shared
+    location; unwritten, a list head is an empty list; container_of walks back to the page."""
 
     class Globals(MacroTree):
-        def is_global(self, name: str) -> bool:
-            return name == "free_lists"
+        def global_type(self, name: str) -> str | None:
+            return "struct list_head[]" if name == "free_lists" else None
+
+        def struct_layout(self, name: str) -> dict[str, str] | None:
+            return {"next": "struct list_head *", "prev": "struct list_head *"} if name == "list_head" else None
 
     src = """int f(struct page *page)
 {
@@ -253,7 +256,7 @@ def test_members_outside_the_model_and_globals_are_zeroed_memory() -> None:
 
 	page->lru.next = head;
 	head->prev = &page->lru;
-	return (page_of(head->prev) == page) + 10 * (free_lists[1].next == 0);
+	return (page_of(head->prev) == page) + 10 * (free_lists[1].next == &free_lists[1]);
 }
 """
     value, steps, st, _ = run_c(src, PagePtr(0), lookup=Globals({"page_of(p)": "container_of(p, struct page, lru)"}))

@@ -34,6 +34,7 @@ def run_c(source: str, *args: Any, name: str = "f", order: int = 2, kmem: bool =
     st = KernelState.empty(1 << order, ModelOptions())
     allocate(st, order, compound=False, kmem=kmem)
     cx = Cpu(0, "t", st)
+    cx.dispatch, cx.layout = program.function, program.struct_layout
     gen = program.function(name)(cx, list(args))
     steps = 0
     try:

@@ -75,9 +75,10 @@ class CallCompiler:
         if name in _COMPILE_TIME or name in LOGGING:
             return Expr(False, lambda fr: 0)
         if name == "container_of" and len(args_nodes) == 3:
-            return self._container_of(args_nodes[0], node_text(args_nodes[2]))
-        if name == "__container_of" and len(args_nodes) == 2:  # container_of, expanded by pcpp
-            return self._container_of(args_nodes[0], node_text(args_nodes[1]).strip('"'))
+            return self._container_of(args_nodes[0], node_text(args_nodes[1]), node_text(args_nodes[2]))
+        if name == "__container_of" and len(args_nodes) == 3:  # container_of, expanded by pcpp
+            return self._container_of(args_nodes[0], node_text(args_nodes[1]).strip('"'),
+                                      node_text(args_nodes[2]).strip('"'))
         if name in _PER_CPU_UPDATE and args_nodes:
             op, const = _PER_CPU_UPDATE[name]
             value = self.exprs.compile(args_nodes[1]) if const is None and len(args_nodes) > 1 else \
@@ -114,7 +115,7 @@ class CallCompiler:
         finally:
             self.expanding.pop()
 
-    def _container_of(self, ptr: tree_sitter.Node, member: str) -> Expr:
+    def _container_of(self, ptr: tree_sitter.Node, type_text: str, member: str) -> Expr:
         pg = lift(self.exprs.compile(ptr))
         last = member.replace("->", ".").split(".")[-1].strip()
 
@@ -124,7 +125,7 @@ class CallCompiler:
             p = yield from pg(fr)
             if not isinstance(p, PathPtr):
                 raise NotAnalysed(f"container_of({p!r}, ..., {member}) at {fr[0].loc[0]}:{fr[0].loc[1]}")
-            return p.container(last)
+            return p.container(last, " ".join(type_text.split()))
 
         return Expr(True, g)
 

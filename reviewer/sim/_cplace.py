@@ -219,10 +219,13 @@ def _member(cx: Cpu, base: Any, fname: str, what: str) -> Any:
     """The place ``base->fname`` (or ``base.fname`` for a place ``base``)."""
     if isinstance(base, PagePtr):
         if page_field(fname) is None:
-            return PathPtr(f"P{base.index}", (fname,))
+            return PathPtr(f"P{base.index}", (fname,), _member_type(cx, "page", fname))
         return FieldPtr(base.index, fname)
     if isinstance(base, PathPtr):
-        return base.member(fname)
+        return base.member(fname, _member_type(cx, base.struct, fname))
+    if isinstance(base, int) and not isinstance(base, bool) and base in cx.state.memcgs:
+        # a memcg's own members (its per-node info, its lruvecs): memory the model does not hold
+        return PathPtr(f"memcg {cx.state.memcgs[base].name}", (fname,), _member_type(cx, "mem_cgroup", fname))
     if isinstance(base, FieldPtr) and fname == "counter" and page_field(base.field) is not None:
         spec = page_field(base.field)
         if spec is not None and spec.atomic:
@@ -230,6 +233,11 @@ def _member(cx: Cpu, base: Any, fname: str, what: str) -> Any:
     if isinstance(base, FieldPtr) or is_place(base):
         raise NotAnalysed(f"field `{fname}` of `{what}` is not in the model at {cx.loc[0]}:{cx.loc[1]}")
     raise NotAnalysed(f"`{what}` through {base!r}, not a struct page pointer, at {cx.loc[0]}:{cx.loc[1]}")
+
+
+def _member_type(cx: Cpu, struct: str, member: str) -> str:
+    layout = cx.layout(struct) if struct and cx.layout is not None else None
+    return layout.get(member, "") if layout else ""
 
 
 def load(cx: Cpu, ptr: Any, what: str, *, watch: bool = True) -> Gen:

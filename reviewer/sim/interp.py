@@ -81,9 +81,15 @@ class Program:
         return found
 
     def global_object(self, name: str) -> PathPtr | None:
-        """A global variable the tree declares: zero-filled memory the model does not lay out."""
-        find = getattr(self.lookup, "is_global", None)
-        return PathPtr(name) if find is not None and find(name) else None
+        """A global variable the tree declares: memory the model does not lay out."""
+        find = getattr(self.lookup, "global_type", None)
+        ctype = find(name) if find is not None else None
+        return PathPtr(name, (), ctype) if ctype is not None else None
+
+    def struct_layout(self, name: str) -> dict[str, str] | None:
+        find = getattr(self.lookup, "struct_layout", None)
+        found: dict[str, str] | None = find(name) if find is not None else None
+        return found
 
     def function(self, name: str, loc: Loc | None = None) -> CFunction:
         """The callable for ``name``; raises NotAnalysed when nothing provides it."""

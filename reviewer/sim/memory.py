@@ -17,7 +17,7 @@ onto the model's words, with the encodings the kernel uses for them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import NotAnalysed
@@ -285,23 +285,40 @@ class GlobalPtr(_Place):
         return self.name
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True, slots=True, eq=True)
 class PathPtr(_Place):
     """A place the model does not hold word by word: a member of a global object (a zone, a
-    per-cpu list head) or a struct page member outside PAGE_FIELDS (``page->lru``). Zero until
-    written; each member a shared location of its own. Unions are not laid out: ``lru.next``
-    does not alias ``compound_head`` here (a page on a list is never a tail)."""
+    per-cpu list head) or a struct page member outside PAGE_FIELDS (``page->lru``). Each member
+    is a shared location of its own. Unions are not laid out: ``lru.next`` does not alias
+    ``compound_head`` here (a page on a list is never a tail).
+
+    Memory nobody wrote reads as an initialised kernel object would, as far as the type (from
+    the tree's struct definitions) tells: a number is 0, a pointer points at an object of its
+    type (a distinct one per location: kernel objects are set up before use), and a list head's
+    ``next``/``prev`` point at the head itself (an empty list)."""
 
     root: str
-    """A global's name, or ``P<i>`` for a page."""
+    """A global's name, ``P<i>`` for a page, ``*<place>`` for the object a pointer there points at."""
     path: tuple[str | int, ...] = ()
+    ctype: str = field(default="", compare=False)
+    """The C type of what is at this place (``struct zone``, ``struct list_head *``), "" unknown."""
     shared = True
 
     def key(self) -> str:
         return self.root + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in self.path)
 
     def load(self, cx: Cpu) -> Any:
-        return cx.global_load(self.key(), 0)
+        value = cx.global_load(self.key(), _UNSET)
+        if value is not _UNSET:
+            return value
+        if self.ctype == "struct list_head *" and self.path and self.path[-1] in ("next", "prev"):
+            return PathPtr(self.root, self.path[:-1], "struct list_head")
+        if self.ctype.endswith(" *") and self.ctype not in ("void *", "char *"):
+            return PathPtr("*" + self.key(), (), self.ctype[:-2])
+        return 0
 
     def store(self, cx: Cpu, value: Any) -> None:
         cx.global_store(self.key(), value)
@@ -309,24 +326,31 @@ class PathPtr(_Place):
     def describe(self) -> str:
         return self.key()
 
-    def member(self, name: str) -> PathPtr:
-        return PathPtr(self.root, (*self.path, name))
+    @property
+    def struct(self) -> str:
+        """The struct this place holds (its name), or ""."""
+        words = self.ctype.split()
+        return words[1] if len(words) == 2 and words[0] == "struct" else ""
+
+    def member(self, name: str, ctype: str = "") -> PathPtr:
+        return PathPtr(self.root, (*self.path, name), ctype)
 
     def element(self, i: int) -> PathPtr:
-        return PathPtr(self.root, (*self.path, i))
+        ctype = self.ctype[:-2] if self.ctype.endswith("[]") else ""
+        return PathPtr(self.root, (*self.path, i), ctype)
 
-    def container(self, member: str) -> Any:
+    def container(self, member: str, ctype: str = "") -> Any:
         """container_of: the object whose ``member`` this is (a page pointer for a page's member)."""
         if not self.path or self.path[-1] != member:
             raise NotAnalysed(f"container_of({self.key()}, ..., {member}): not that member")
         if len(self.path) == 1 and self.root.startswith("P") and self.root[1:].isdigit():
             return PagePtr(int(self.root[1:]))
-        return PathPtr(self.root, self.path[:-1])
+        return PathPtr(self.root, self.path[:-1], ctype)
 
     def __add__(self, n: object) -> PathPtr:
         if not isinstance(n, int) or not self.path or not isinstance(self.path[-1], int):
             return NotImplemented
-        return PathPtr(self.root, (*self.path[:-1], self.path[-1] + n))
+        return PathPtr(self.root, (*self.path[:-1], self.path[-1] + n), self.ctype)
 
     def __sub__(self, other: object) -> Any:
         if isinstance(other, int):

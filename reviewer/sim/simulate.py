@@ -94,7 +94,7 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
     except NotAnalysed as exc:
         return _not_analysed(revision_id, scenario, config, exc)
     plan = RunPlan(config=config, options=options, setup=setup, threads=threads, charge=charge,
-                   judge_leaks=scenario.judge_leaks, dispatch=program.function)
+                   judge_leaks=scenario.judge_leaks, dispatch=program.function, layout=program.struct_layout)
     try:
         initial = plan.initial_state()
     except NotAnalysed as exc:

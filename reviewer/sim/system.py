@@ -49,6 +49,8 @@ class RunPlan:
     judge_leaks: bool = True
     """Scenario.judge_leaks: False for a generic harness."""
     dispatch: Callable[[str], CFunction] | None = None
+    layout: Callable[[str], dict[str, str] | None] | None = None
+    """The tree's struct layouts (Program.struct_layout)."""
     """The program's resolver: how the model's functions call other kernel functions."""
     charge: CFunction | None = None
     """``__memcg_kmem_charge_page`` as the program resolves it (a revision's, or the model's);
@@ -57,6 +59,7 @@ class RunPlan:
     def cpu(self, tid: int, name: str, state: KernelState) -> Cpu:
         cpu = Cpu(tid, name, state)
         cpu.dispatch = self.dispatch
+        cpu.layout = self.layout
         return cpu
 
     @property

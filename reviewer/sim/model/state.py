@@ -234,7 +234,8 @@ class Cpu:
     """One simulated thread's handle on the shared state: records accesses, effects, location."""
 
     __slots__ = ("tid", "name", "state", "pending", "effects", "intro", "loc", "stack", "stale", "called",
-                 "entered", "iterations", "dispatch", "_reads", "_writes", "_fields", "_nr", "_counters")
+                 "entered", "iterations", "dispatch", "layout", "_reads", "_writes", "_fields", "_nr",
+                 "_counters")
 
     def __init__(self, tid: int, name: str, state: KernelState) -> None:
         self.tid = tid
@@ -255,6 +256,8 @@ class Cpu:
         self.dispatch: Callable[[str], Callable[[Cpu, list[Any]], Gen]] | None = None
         """How a model function calls another kernel function: through the simulation's program,
         so a revision's (or the tree's) definition replaces the model's; None: the model's own."""
+        self.layout: Callable[[str], dict[str, str] | None] | None = None
+        """struct name -> member types, from the tree (for memory the model does not lay out)."""
         self.iterations = 0
         """Loop iterations this thread ran (the step budget bounds them: a loop that never
         touches shared state never yields, so the explorer's step budget alone cannot stop it)."""

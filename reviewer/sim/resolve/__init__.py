@@ -31,7 +31,7 @@ __all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call", "strip_anno
 GENERATED = {"NR_PAGEFLAGS": "__NR_PAGEFLAGS", "MAX_NR_ZONES": "__MAX_NR_ZONES"}
 """Constants of include/generated/bounds.h, which a build writes from kernel/bounds.c: each is
 an enumerator's count that the index reads from the source instead."""
-_FORMAT = 5
+_FORMAT = 7
 """Bump when what is cached changes shape."""
 _MAX_FILES = 400
 _GREP_PATHS = ("include/*.h", "mm/*.c", "mm/*.h", "arch/x86/include/*.h", "kernel/*.c", "lib/*.c")
@@ -100,9 +100,18 @@ class TreeSource:
         path = self._locate(GENERATED.get(name, name), "enum")
         return None if path is None else self._files[path][0].enums[GENERATED.get(name, name)]
 
+    def global_type(self, name: str) -> str | None:
+        """The type of ``name`` if the tree declares it as a variable at file scope."""
+        path = self._locate(name, "global")
+        return None if path is None else self._files[path][0].globals[name]
+
     def is_global(self, name: str) -> bool:
-        """Whether the tree declares ``name`` as a variable at file scope."""
-        return self._locate(name, "global") is not None
+        return self.global_type(name) is not None
+
+    def struct_layout(self, name: str) -> dict[str, str] | None:
+        """member -> type of ``struct name`` as the tree defines it."""
+        path = self._locate(name, "struct")
+        return None if path is None else self._files[path][0].structs[name]
 
     def flush(self) -> None:
         """Write the name index for this tree (atomically) if resolutions added to it."""
@@ -135,6 +144,8 @@ class TreeSource:
             return name in symbols.macros
         if kind == "global":
             return name in symbols.globals
+        if kind == "struct":
+            return name in symbols.structs
         return name in symbols.enums
 
     def _search(self, name: str, kind: str) -> str | None:

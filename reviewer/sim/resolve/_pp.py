@@ -64,7 +64,7 @@ class _FilePreprocessor(Preprocessor):  # type: ignore[misc]
             self.define(f"{text}")
         # a type is not an expression tree-sitter can parse as an argument: the interpreter
         # needs only the member's name
-        self.define("container_of(ptr, type, member) __container_of(ptr, #member)")
+        self.define("container_of(ptr, type, member) __container_of(ptr, #type, #member)")
         for name, value in _ARCH.items():
             self.define(f"{name} {value}")
         self.define("IS_ENABLED(option) __IS_ENABLED_ ## option")

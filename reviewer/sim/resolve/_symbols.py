@@ -14,8 +14,8 @@ from ...trees._functions import find_functions
 __all__ = ["FileSymbols", "MacroDef", "constant_value", "scan_file"]
 
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(\(([^)]*)\))?[ \t]*(.*)$")
-_PER_CPU = re.compile(r"\b(?:DEFINE|DECLARE)_PER_CPU\w*\(\s*[^;]+?,\s*([A-Za-z_]\w*)\s*\)"
-                      r"|\b(?:DEFINE|DECLARE)_STATIC_KEY_\w+\(\s*([A-Za-z_]\w*)")
+_PER_CPU = re.compile(r"\b(?:DEFINE|DECLARE)_STATIC_KEY_\w+\(\s*([A-Za-z_]\w*)"
+                      r"|\b(?:DEFINE|DECLARE)_PER_CPU\w*\(\s*([^;]+?),\s*([A-Za-z_]\w*)\s*\)")
 _INCLUDE = re.compile(r"^\s*#\s*include\s*([<\"])([^>\"]+)[>\"]")
 
 
@@ -42,15 +42,18 @@ class FileSymbols:
     enums: dict[str, int] = field(default_factory=dict)
     includes: list[tuple[bool, str]] = field(default_factory=list)
     """(system include <>, path) in file order."""
-    globals: set[str] = field(default_factory=set)
-    """Variables declared at file scope (DEFINE_PER_CPU ones included)."""
+    globals: dict[str, str] = field(default_factory=dict)
+    """Variables declared at file scope (DEFINE_PER_CPU ones included) -> their type."""
+    structs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """struct name -> member -> type (``struct list_head``, ``struct zone *``, ``struct free_area[]``);
+    members of anonymous unions and structs are the parent's."""
 
     def to_json(self) -> dict[str, Any]:
         return {"functions": {k: list(v) for k, v in self.functions.items()},
                 "macros": {k: [m.params is not None, list(m.params or ()), m.body, m.line]
                            for k, m in self.macros.items()},
                 "enums": self.enums, "includes": [list(i) for i in self.includes],
-                "globals": sorted(self.globals)}
+                "globals": self.globals, "structs": self.structs}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FileSymbols:
@@ -60,7 +63,8 @@ class FileSymbols:
                     for k, v in raw["macros"].items()},
             enums={k: int(v) for k, v in raw["enums"].items()},
             includes=[(bool(i[0]), str(i[1])) for i in raw["includes"]],
-            globals={str(g) for g in raw["globals"]},
+            globals={str(k): str(v) for k, v in raw["globals"].items()},
+            structs={str(k): {str(m): str(t) for m, t in v.items()} for k, v in raw["structs"].items()},
         )
 
 
@@ -77,8 +81,61 @@ def scan_file(text: str, path: str) -> FileSymbols:
             symbols.functions[fn.name] = (fn.start_line, fn.end_line, conditional)
     _scan_enums(tree.root_node, symbols)
     _scan_globals(tree.root_node, symbols)
-    symbols.globals.update(m.group(1) or m.group(2) for m in _PER_CPU.finditer(text))
+    for m in _PER_CPU.finditer(text):
+        if m.group(1):
+            symbols.globals.setdefault(m.group(1), "struct static_key")
+        else:
+            symbols.globals.setdefault(m.group(3), " ".join(m.group(2).split()))
+    _scan_structs(tree.root_node, symbols)
     return symbols
+
+
+def _scan_structs(root: tree_sitter.Node, symbols: FileSymbols) -> None:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "function_definition":
+            continue
+        if node.type == "struct_specifier" and node.child_by_field_name("body") is not None:
+            name = _text(node.child_by_field_name("name"))
+            if name and name not in symbols.structs:
+                members: dict[str, str] = {}
+                _members(node.child_by_field_name("body"), members, symbols, name)
+                symbols.structs[name] = members
+        stack.extend(node.children)
+
+
+def _members(body: tree_sitter.Node | None, out: dict[str, str], symbols: FileSymbols, owner: str) -> None:
+    for f in body.named_children if body is not None else []:
+        if f.type in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):
+            _members(f, out, symbols, owner)
+            continue
+        if f.type != "field_declaration":
+            continue
+        type_node = f.child_by_field_name("type")
+        declarators = f.children_by_field_name("declarator")
+        if type_node is not None and type_node.type in ("struct_specifier", "union_specifier") and \
+                type_node.child_by_field_name("body") is not None:
+            if not declarators:  # anonymous: its members are the owner's
+                _members(type_node.child_by_field_name("body"), out, symbols, owner)
+                continue
+            inner: dict[str, str] = {}
+            _members(type_node.child_by_field_name("body"), inner, symbols, owner)
+            anonymous = f"{owner}.{_text(declarators[0])}"
+            symbols.structs.setdefault(anonymous, inner)
+            base = f"struct {anonymous}"
+        else:
+            base = " ".join(_text(type_node).replace("const ", "").replace("volatile ", "").split())
+        for d in declarators:
+            suffix = ""
+            while d.type in ("pointer_declarator", "array_declarator", "parenthesized_declarator"):
+                suffix = {"pointer_declarator": " *", "array_declarator": "[]"}.get(d.type, "") + suffix
+                nxt = d.child_by_field_name("declarator")
+                if nxt is None:
+                    break
+                d = nxt
+            if d.type == "field_identifier":
+                out.setdefault(_text(d), base + suffix)
 
 
 def _scan_globals(root: tree_sitter.Node, symbols: FileSymbols) -> None:
@@ -88,13 +145,16 @@ def _scan_globals(root: tree_sitter.Node, symbols: FileSymbols) -> None:
             continue
         if node.type != "declaration":
             continue
+        type_text = " ".join(_text(node.child_by_field_name("type")).split())
         for d in node.children_by_field_name("declarator"):
             target = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+            suffix = ""
             while target is not None and target.type in ("pointer_declarator", "array_declarator",
                                                          "parenthesized_declarator"):
+                suffix = {"pointer_declarator": " *", "array_declarator": "[]"}.get(target.type, "") + suffix
                 target = target.child_by_field_name("declarator")
             if target is not None and target.type == "identifier":
-                symbols.globals.add(_text(target))
+                symbols.globals.setdefault(_text(target), type_text + suffix)
 
 
 def _scan_directives(lines: list[str], symbols: FileSymbols) -> None:
