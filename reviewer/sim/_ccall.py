@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CallCompiler"]
 
-_PASS_THROUGH = {"READ_ONCE", "data_race", "smp_load_acquire_value"}
+_PASS_THROUGH = {"READ_ONCE", "data_race"}
 _EXPECT = {"likely", "unlikely"}
 _COMPILE_TIME = {"BUILD_BUG_ON", "BUILD_BUG_ON_INVALID", "BUILD_BUG_ON_MSG", "BUILD_BUG_ON_ZERO",
                  "typecheck", "__must_be_array", "__verify_pcpu_ptr", "compiletime_assert"}
