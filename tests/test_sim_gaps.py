@@ -262,3 +262,21 @@ def test_members_outside_the_model_and_globals_are_memory_of_their_type() -> Non
     value, steps, st, _ = run_c(src, PagePtr(0), lookup=Globals({"page_of(p)": "container_of(p, struct page, lru)"}))
     assert value == 11 and steps == 4
     assert st.globals["P0.lru.next"].key() == "free_lists[2]"
+
+
+def test_xchg_cmpxchg_and_type_taking_macros() -> None:
+    """xchg()/cmpxchg() on any word are one step; min_t() and list_first_entry() (a type as an
+    argument, which pcpp turns into something C can parse) expand from the index's predefinitions."""
+    tree = MacroTree({"first_page(head)": "list_first_entry(head, struct page, lru)",
+                      "smaller(a, b)": "min_t(unsigned int, a, b)"})
+    src = """int f(struct page *page)
+{
+	unsigned long old = xchg(&page->private, 5);
+
+	page->lru.next = &page[1].lru;
+	return old + 10 * cmpxchg(&page->private, 5, 7) + 100 * smaller(3, 9) +
+		1000 * (first_page(&page->lru) == page + 1);
+}
+"""
+    value, steps, st, _ = run_c(src, PagePtr(0), lookup=tree)
+    assert value == 0 + 50 + 300 + 1000 and st.fields["private"][0] == 7 and steps == 4

@@ -77,8 +77,8 @@ class CallCompiler:
         if name == "container_of" and len(args_nodes) == 3:
             return self._container_of(args_nodes[0], node_text(args_nodes[1]), node_text(args_nodes[2]))
         if name == "__container_of" and len(args_nodes) == 3:  # container_of, expanded by pcpp
-            return self._container_of(args_nodes[0], node_text(args_nodes[1]).strip('"'),
-                                      node_text(args_nodes[2]).strip('"'))
+            return self._container_of(args_nodes[0], _unquote(node_text(args_nodes[1])),
+                                      _unquote(node_text(args_nodes[2])))
         if name in _PER_CPU_UPDATE and args_nodes:
             op, const = _PER_CPU_UPDATE[name]
             value = self.exprs.compile(args_nodes[1]) if const is None and len(args_nodes) > 1 else \
@@ -184,6 +184,11 @@ class CallCompiler:
             return int(bool(c))
 
         return Expr(True, g)
+
+
+def _unquote(text: str) -> str:
+    """A stringified macro argument (possibly stringified twice) back to its text."""
+    return text.replace('\\"', "").strip('"')
 
 
 def _is_typeof_cast(node: tree_sitter.Node) -> bool:

@@ -138,6 +138,10 @@ def _table() -> dict[str, Primitive]:
         for op, prim in base.items():
             for order in ("", "_relaxed", "_acquire", "_release"):
                 out[f"{family}_{op}{order}"] = prim
+    for order in ("", "_relaxed", "_acquire", "_release", "_local"):  # xchg()/cmpxchg() on any word
+        out[f"xchg{order}"] = _xchg
+        out[f"cmpxchg{order}"] = _cmpxchg
+        out[f"try_cmpxchg{order}"] = _try_cmpxchg
     return out
 
 

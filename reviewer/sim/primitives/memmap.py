@@ -58,6 +58,15 @@ def _key_off(cx: Cpu, key: object) -> Gen:
     yield
 
 
+def _page_contents(cx: Cpu, dst: object, *rest: object) -> Gen:
+    """memset/memcpy/clear_page on a page's contents (a direct-map address): the model does not
+    hold page contents. Anything else is memory it does, which it will not guess about."""
+    if not isinstance(dst, int) or dst < DIRECT_MAP:
+        raise NotAnalysed(f"memset/memcpy of {dst!r}, not page contents, at {cx.loc[0]}:{cx.loc[1]}")
+    return dst
+    yield
+
+
 def _current(cx: Cpu) -> Gen:
     """The running task: memory the model does not lay out (its comm, flags, ...)."""
     return PathPtr("current")
@@ -66,6 +75,8 @@ def _current(cx: Cpu) -> Gen:
 
 MEMMAP_PRIMITIVES: dict[str, Callable[..., Gen]] = {
     "get_current": _current,
+    "memset": _page_contents, "memcpy": _page_contents, "clear_page": _page_contents,
+    "copy_page": _page_contents,
     "static_key_enabled": _key_off, "static_branch_likely": _key_off, "static_branch_unlikely": _key_off,
     "static_key_false": _key_off, "static_key_true": _key_off,
     "page_to_pfn": _page_to_pfn, "__page_to_pfn": _page_to_pfn,

@@ -42,10 +42,24 @@ INTERPRETED_MACROS = frozenset({
     "static_key_true", "prefetch", "prefetchw", "__verify_pcpu_ptr", "printk", "pr_emerg", "pr_alert",
     "pr_crit", "pr_err", "pr_warn", "pr_warn_once", "pr_notice", "pr_info", "pr_cont", "pr_debug",
     "pr_warn_ratelimited", "pr_err_ratelimited", "pr_info_ratelimited", "printk_ratelimited",
-    "printk_deferred", "pr_devel",
+    "printk_deferred", "pr_devel", "xchg", "cmpxchg", "try_cmpxchg", "xchg_relaxed", "cmpxchg_relaxed",
 })
 """Macros the interpreter implements itself (:mod:`reviewer.sim.primitives`): their definitions
 are never expanded, so an assertion keeps its condition's text and a READ_ONCE stays one load."""
+
+_TYPE_MACROS = (
+    "container_of(ptr, type, member) __container_of(ptr, #type, #member)",
+    "list_entry(ptr, type, member) __container_of(ptr, #type, #member)",
+    "list_first_entry(ptr, type, member) __container_of((ptr)->next, #type, #member)",
+    "list_last_entry(ptr, type, member) __container_of((ptr)->prev, #type, #member)",
+    "min_t(type, x, y) ((x) < (y) ? (x) : (y))",
+    "max_t(type, x, y) ((x) > (y) ? (x) : (y))",
+    "min(x, y) ((x) < (y) ? (x) : (y))",
+    "max(x, y) ((x) > (y) ? (x) : (y))",
+)
+"""Macros that take a type as an argument, which tree-sitter cannot parse as C: container_of
+keeps the type as a string (the interpreter needs the member's name and the struct), min_t
+and max_t compare without the conversion to ``type``."""
 
 _ARCH = {"BITS_PER_LONG": "64", "__KERNEL__": "1", "__LITTLE_ENDIAN": "1234"}
 """x86-64 facts headers test with #if (the model's sizes assume it too)."""
@@ -62,9 +76,8 @@ class _FilePreprocessor(Preprocessor):  # type: ignore[misc]
             self.define(f"{name} {value}")
         for text in _FN_ANNOTATIONS:
             self.define(f"{text}")
-        # a type is not an expression tree-sitter can parse as an argument: the interpreter
-        # needs only the member's name
-        self.define("container_of(ptr, type, member) __container_of(ptr, #type, #member)")
+        for text in _TYPE_MACROS:
+            self.define(text)
         for name, value in _ARCH.items():
             self.define(f"{name} {value}")
         self.define("IS_ENABLED(option) __IS_ENABLED_ ## option")

@@ -127,9 +127,9 @@ def _members(body: tree_sitter.Node | None, out: dict[str, str], symbols: FileSy
         else:
             base = " ".join(_text(type_node).replace("const ", "").replace("volatile ", "").split())
         for d in declarators:
-            suffix = ""
+            suffix = ""  # outermost first: `*x[4]` is an array of pointers, `T *[]`
             while d.type in ("pointer_declarator", "array_declarator", "parenthesized_declarator"):
-                suffix = {"pointer_declarator": " *", "array_declarator": "[]"}.get(d.type, "") + suffix
+                suffix += {"pointer_declarator": " *", "array_declarator": "[]"}.get(d.type, "")
                 nxt = d.child_by_field_name("declarator")
                 if nxt is None:
                     break
@@ -151,7 +151,7 @@ def _scan_globals(root: tree_sitter.Node, symbols: FileSymbols) -> None:
             suffix = ""
             while target is not None and target.type in ("pointer_declarator", "array_declarator",
                                                          "parenthesized_declarator"):
-                suffix = {"pointer_declarator": " *", "array_declarator": "[]"}.get(target.type, "") + suffix
+                suffix += {"pointer_declarator": " *", "array_declarator": "[]"}.get(target.type, "")
                 target = target.child_by_field_name("declarator")
             if target is not None and target.type == "identifier":
                 symbols.globals.setdefault(_text(target), type_text + suffix)
