@@ -2,8 +2,8 @@
 
 Revisions: every revision of every thread in ../shared/corpus/ (reviewed against the tree), and
 one generated mutant of each function in mm/page_alloc.c and mm/swap.c that takes a
-``struct page *`` (its first ``if`` condition negated, or a ``barrier();`` added when it has
-none). Writes one JSON record per cell; ``--compare BEFORE AFTER`` prints the table and the
+``struct page *`` and that the configuration compiles (its first ``if`` condition negated, or a
+``barrier();`` added when it has none). On main (no preprocessor) every definition counts. Writes one JSON record per cell; ``--compare BEFORE AFTER`` prints the table and the
 "not analysed" reasons ranked by count. A revision the simulator did not run at all ("no
 scenario exercises ...") counts, in a run that has no cells for it, as the other run's cells for
 it, all not analysed.
@@ -111,6 +111,9 @@ def mutant_cells(tree: Path, cfg: Any) -> list[dict[str, Any]]:
                                 check=True).stdout.decode(errors="replace")
         lines = source.split("\n")
         for name, start, end in _functions_taking_a_page(source, path):
+            active = lookup.lookup(name) if hasattr(lookup, "struct_layout") else None
+            if hasattr(lookup, "struct_layout") and (active is None or active.start_line != start):
+                continue  # configured out (or the other #ifdef branch of it): not in this build
             text = "\n".join(lines[start - 1:end]) + "\n"
             pre = FunctionImage(name, path, start, end, text)
             mutated = mutate(text)
@@ -136,8 +139,10 @@ def normalise(reason: str) -> str:
 
 
 def compare(before_path: Path, after_path: Path) -> None:
-    before = json.loads(before_path.read_text())
     after = json.loads(after_path.read_text())
+    # the same revisions on both sides (the after run skips functions the configuration compiles out)
+    kept = {c["revision"] for c in after}
+    before = [c for c in json.loads(before_path.read_text()) if c["revision"] in kept]
     after_cells: dict[str, int] = Counter(c["revision"] for c in after if c["outcome"] != "not-simulated")
     before_cells: dict[str, int] = Counter(c["revision"] for c in before if c["outcome"] != "not-simulated")
 

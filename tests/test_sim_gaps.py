@@ -280,3 +280,29 @@ def test_xchg_cmpxchg_and_type_taking_macros() -> None:
 """
     value, steps, st, _ = run_c(src, PagePtr(0), lookup=tree)
     assert value == 0 + 50 + 300 + 1000 and st.fields["private"][0] == 7 and steps == 4
+
+
+def test_a_struct_on_the_stack_declared_by_a_macro() -> None:
+    """LIST_HEAD(x) declares an initialised list head in the caller's scope; list_add from the
+    tree then links a page into it."""
+    layout = {"next": "struct list_head *", "prev": "struct list_head *"}
+
+    class Lists(MacroTree):
+        def struct_layout(self, name: str) -> dict[str, str] | None:
+            return layout if name == "list_head" else None
+
+    tree = Lists({"LIST_HEAD(name)": "struct list_head name = LIST_HEAD_INIT(name)",
+                  "LIST_HEAD_INIT(name)": "{ &(name), &(name) }"},
+                 list_add="void list_add(struct list_head *new, struct list_head *head)\n{\n"
+                          "\tnew->next = head->next;\n\tnew->prev = head;\n\thead->next->prev = new;\n"
+                          "\thead->next = new;\n}\n")
+    src = """int f(struct page *page)
+{
+	LIST_HEAD(local);
+	int was_empty = local.next == &local;
+
+	list_add(&page->lru, &local);
+	return was_empty + 10 * (local.next == &page->lru) + 100 * (page->lru.next == &local);
+}
+"""
+    assert run_c(src, PagePtr(0), lookup=tree)[0] == 111

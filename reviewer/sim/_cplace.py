@@ -54,6 +54,8 @@ class PlaceCompiler:
 
                 def local_place(fr: Frame) -> Gen:
                     v = fr[slot]
+                    if isinstance(v, PathPtr):  # a struct on the stack: its memory
+                        return v
                     return ElemPtr(v, 0, name) if isinstance(v, list) else SlotPtr(fr, slot, name)
                     yield
 

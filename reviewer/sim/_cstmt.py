@@ -35,7 +35,7 @@ class StatementCompiler:
     def loc(self, node: tree_sitter.Node) -> Loc:
         raise NotImplementedError
 
-    def declare(self, name: str, type_text: str, pointer: bool, array: bool = False) -> int:
+    def declare(self, name: str, type_text: str, pointer: bool, array: bool = False, struct: bool = False) -> int:
         raise NotImplementedError
 
     def declare_static(self, name: str, init: Any) -> str:
@@ -139,6 +139,9 @@ class StatementCompiler:
             if array:
                 parts.append(self._array(name, type_text, target, init, loc))
                 continue
+            if not pointer and type_text.split()[:1] == ["struct"]:
+                parts.append(self._struct_local(name, " ".join(type_text.split()), init, loc))
+                continue
             if init is not None and init.type == "initializer_list":
                 raise NotAnalysed(f"struct initialiser `{node_text(d)}` at {loc[0]}:{loc[1]}")
             value = self.exprs.compile(init) if init is not None else Expr(False, lambda fr: 0)
@@ -154,6 +157,64 @@ class StatementCompiler:
 
             parts.append(g)
         return _seq(parts)
+
+    def _struct_local(self, name: str, ctype: str, init: tree_sitter.Node | None, loc: Loc) -> Stmt:
+        """A struct on the stack: memory of its type (PathPtr), members written by the initialiser
+        (positional, in the tree's layout order, or designated)."""
+        items: list[tuple[str | int, Callable[[Frame], Gen]]] = []
+        slot = self.declare(name, ctype, False, struct=True)  # in scope in its own initialiser
+        init = self._initialiser(init)
+        if init is not None and init.type != "initializer_list":
+            raise NotAnalysed(f"struct `{name}` initialised from `{node_text(init)}` at {loc[0]}:{loc[1]}")
+        for i, item in enumerate(named_children(init) if init is not None else []):
+            if item.type == "initializer_pair":
+                designator = item.child_by_field_name("designator")
+                value = item.child_by_field_name("value")
+                if designator is None or value is None or designator.type != "field_designator":
+                    raise NotAnalysed(f"initialiser `{node_text(item)}` at {loc[0]}:{loc[1]}")
+                items.append((node_text(designator).lstrip("."), lift(self.exprs.compile(value))))
+            else:
+                items.append((i, lift(self.exprs.compile(item))))
+        where = f"{self.name}.{name}"
+
+        def g(fr: Frame) -> Gen:
+            from ._cplace import store
+            from .memory import PathPtr
+
+            cx = fr[0]
+            cx.loc = loc
+            cx.objects += 1
+            obj = PathPtr(f"{cx.name}:{where}#{cx.objects}", (), ctype)
+            fr[slot] = obj
+            layout = list((cx.layout(obj.struct) or {}).items()) if cx.layout is not None else []
+            for key, vg in items:
+                member, mtype = (key, dict(layout).get(key, "")) if isinstance(key, str) else \
+                    layout[key] if key < len(layout) else (None, "")
+                if member is None:
+                    raise NotAnalysed(f"initialiser {key} of struct `{name}`: layout unknown at {loc[0]}:{loc[1]}")
+                v = yield from vg(fr)
+                yield from store(cx, obj.member(member, mtype), v, f"{name}.{member}")
+            return NORMAL
+
+        return g
+
+    def _initialiser(self, init: tree_sitter.Node | None) -> tree_sitter.Node | None:
+        """An initialiser written as a macro (``LIST_HEAD_INIT(x)``) expanded to its braces."""
+        if init is None or init.type != "call_expression":
+            return init
+        fn = init.child_by_field_name("function")
+        macro = self.exprs.scope.macro(node_text(fn)) if fn is not None and fn.type == "identifier" else None
+        if macro is None or macro.macro.params is None:
+            return init
+        from ..cparse import parse_c
+        from .resolve import expand_call
+
+        text = expand_call(macro.macro.definition(), node_text(init))
+        tree = parse_c(f"int __x = {text};")
+        decl = tree.root_node.named_children[0] if tree.root_node.named_children else None
+        d = decl.child_by_field_name("declarator") if decl is not None else None
+        value = d.child_by_field_name("value") if d is not None else None
+        return value if value is not None and not value.has_error else init
 
     def _constant(self, node: tree_sitter.Node, loc: Loc) -> Any:
         e = self.exprs.compile(node)

@@ -28,6 +28,8 @@ class Local:
     type_text: str
     pointer: bool = False
     array: bool = False
+    struct: bool = False
+    """A struct on the stack: the slot holds its memory (a PathPtr), the name denotes that place."""
 
 
 _FIXED_BITS = {"u8": 8, "s8": 8, "u16": 16, "s16": 16, "u32": 32, "s32": 32, "u64": 64, "s64": 64}

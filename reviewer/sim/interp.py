@@ -297,7 +297,7 @@ class _FunctionCompiler(StatementCompiler):
             body = tree.root_node.named_children[0].child_by_field_name("body") if tree.root_node.named_children else None
             if body is None or body.has_error:
                 raise NotAnalysed(f"{what} expands to `{text[:120]}`, which does not parse at {loc[0]}:{loc[1]}")
-            run = self._s_compound_statement(body)
+            run = self.block(list(body.named_children))  # a declaration macro declares here
 
             def g(fr: Frame) -> Gen:
                 code = yield from run(fr)
@@ -309,11 +309,11 @@ class _FunctionCompiler(StatementCompiler):
         finally:
             self._loc_override.pop()
 
-    def declare(self, name: str, type_text: str, pointer: bool, array: bool = False) -> int:
+    def declare(self, name: str, type_text: str, pointer: bool, array: bool = False, struct: bool = False) -> int:
         i = self.nslots
         self.nslots += 1
         self.scopes[-1][name] = Local(i, normaliser(type_text, pointer), ctype_of(type_text, pointer),
-                                      type_text, pointer, array)
+                                      type_text, pointer, array, struct)
         return i
 
     def declare_static(self, name: str, init: Any) -> str:

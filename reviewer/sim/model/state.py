@@ -234,7 +234,7 @@ class Cpu:
     """One simulated thread's handle on the shared state: records accesses, effects, location."""
 
     __slots__ = ("tid", "name", "state", "pending", "effects", "intro", "loc", "stack", "stale", "called",
-                 "entered", "iterations", "dispatch", "layout", "_reads", "_writes", "_fields", "_nr",
+                 "entered", "iterations", "objects", "dispatch", "layout", "_reads", "_writes", "_fields", "_nr",
                  "_counters")
 
     def __init__(self, tid: int, name: str, state: KernelState) -> None:
@@ -259,6 +259,8 @@ class Cpu:
         self.layout: Callable[[str], dict[str, str] | None] | None = None
         """struct name -> member types, from the tree (for memory the model does not lay out)."""
         self.iterations = 0
+        self.objects = 0
+        """Structs this thread put on its stack (each gets memory of its own)."""
         """Loop iterations this thread ran (the step budget bounds them: a loop that never
         touches shared state never yields, so the explorer's step budget alone cannot stop it)."""
         self._reads, self._writes = _footprints(state.nr_pages)

@@ -84,5 +84,6 @@ MEMMAP_PRIMITIVES: dict[str, Callable[..., Gen]] = {
     "this_cpu_ptr": _same, "raw_cpu_ptr": _same, "per_cpu_ptr": _same, "this_cpu_read": _same,
     "__this_cpu_read": _same, "raw_cpu_read": _same, "get_cpu_ptr": _same,
     "page_address": _page_address, "lowmem_page_address": _page_address, "page_to_virt": _page_address,
+    "kmap_atomic": _page_address, "kmap": _page_address, "kunmap_atomic": _same, "kunmap": _same,
     "smp_processor_id": _cpu_zero, "raw_smp_processor_id": _cpu_zero, "get_cpu": _cpu_zero,
 }

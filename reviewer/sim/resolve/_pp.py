@@ -42,7 +42,7 @@ INTERPRETED_MACROS = frozenset({
     "static_key_true", "prefetch", "prefetchw", "__verify_pcpu_ptr", "printk", "pr_emerg", "pr_alert",
     "pr_crit", "pr_err", "pr_warn", "pr_warn_once", "pr_notice", "pr_info", "pr_cont", "pr_debug",
     "pr_warn_ratelimited", "pr_err_ratelimited", "pr_info_ratelimited", "printk_ratelimited",
-    "printk_deferred", "pr_devel", "xchg", "cmpxchg", "try_cmpxchg", "xchg_relaxed", "cmpxchg_relaxed",
+    "printk_deferred", "pr_devel", "kmap_atomic", "kunmap_atomic", "kmap", "kunmap", "xchg", "cmpxchg", "try_cmpxchg", "xchg_relaxed", "cmpxchg_relaxed",
 })
 """Macros the interpreter implements itself (:mod:`reviewer.sim.primitives`): their definitions
 are never expanded, so an assertion keeps its condition's text and a READ_ONCE stays one load."""
@@ -56,6 +56,7 @@ _TYPE_MACROS = (
     "max_t(type, x, y) ((x) > (y) ? (x) : (y))",
     "min(x, y) ((x) < (y) ? (x) : (y))",
     "max(x, y) ((x) > (y) ? (x) : (y))",
+    "abs(x) ((x) < 0 ? -(x) : (x))",
 )
 """Macros that take a type as an argument, which tree-sitter cannot parse as C: container_of
 keeps the type as a string (the interpreter needs the member's name and the struct), min_t
