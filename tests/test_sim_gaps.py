@@ -306,3 +306,26 @@ def test_a_struct_on_the_stack_declared_by_a_macro() -> None:
 }
 """
     assert run_c(src, PagePtr(0), lookup=tree)[0] == 111
+
+
+def test_memset_of_a_struct_zeroes_it() -> None:
+    """memset(p, 0, sizeof(*p)) of a struct on the stack: members written before read 0, and an
+    unwritten pointer member is NULL rather than an object of its type."""
+
+    class Layouts(MacroTree):
+        def struct_layout(self, name: str) -> dict[str, str] | None:
+            return {"nr": "unsigned long", "memcg": "struct mem_cgroup *"} if name == "gather" else None
+
+    src = """int f(void)
+{
+	struct gather g;
+	struct gather *p = &g;
+	int before;
+
+	p->nr = 5;
+	before = p->nr + 10 * (p->memcg != 0);
+	memset(p, 0, sizeof(*p));
+	return before + 100 * p->nr + 1000 * (p->memcg != 0);
+}
+"""
+    assert run_c(src, lookup=Layouts({}))[0] == 15

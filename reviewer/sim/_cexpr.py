@@ -18,7 +18,15 @@ import tree_sitter
 
 from ._ctypes import CType, Local, ctype_of, normaliser, wrap
 from ._errors import NotAnalysed
-from .memory import GlobalPtr, PageAddr, PathPtr, page_field, page_field_size, sizeof_type
+from .memory import (
+    GlobalPtr,
+    PageAddr,
+    PathPtr,
+    UnknownSize,
+    page_field,
+    page_field_size,
+    sizeof_value,
+)
 from .model.state import KMEM, TAIL_MAPPING, Cpu, Gen, PagePtr
 
 if TYPE_CHECKING:
@@ -339,17 +347,17 @@ class ExprCompiler:
     def _x_sizeof_expression(self, node: tree_sitter.Node) -> Expr:
         type_node = node.child_by_field_name("type")
         if type_node is not None:
-            known = sizeof_type(node_text(type_node))
+            known = sizeof_value(node_text(type_node))
             return Expr(False, lambda fr: known, CType(64, True))
         value = node.child_by_field_name("value")
         target = value
         while target is not None and target.type == "parenthesized_expression":
             target = named_children(target)[0]
-        size: int | None = None
+        size: int | UnknownSize | None = None
         if target is not None and target.type == "identifier":
             local = self.scope.local(node_text(target))
             if local is not None and not local.array:
-                size = sizeof_type(local.type_text + (" *" if local.pointer else ""))
+                size = sizeof_value(local.type_text + (" *" if local.pointer else ""))
         elif target is not None and target.type == "field_expression" and page_field(
                 node_text(target.child_by_field_name("field"))) is not None:
             size = page_field_size(node_text(target.child_by_field_name("field")))
@@ -357,7 +365,7 @@ class ExprCompiler:
             inner = named_children(target)[0] if target.type == "subscript_expression" else field(target, "argument")
             local = self.scope.local(node_text(inner)) if inner.type == "identifier" else None
             if local is not None and local.pointer:
-                size = sizeof_type(local.type_text)
+                size = sizeof_value(local.type_text)
         if size is None:
             return fail(f"sizeof `{node_text(node)}`: a type the model does not lay out", self.scope.loc(node))
         result = size

@@ -35,7 +35,9 @@ __all__ = [
     "is_place",
     "page_field",
     "page_field_size",
+    "UnknownSize",
     "sizeof_type",
+    "sizeof_value",
 ]
 
 
@@ -311,9 +313,12 @@ class PathPtr(_Place):
         return self.root + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in self.path)
 
     def load(self, cx: Cpu) -> Any:
-        value = cx.global_load(self.key(), _UNSET)
+        key = self.key()
+        value = cx.global_load(key, _UNSET)
         if value is not _UNSET:
             return value
+        if any(cx.global_load(prefix + "#zeroed", 0) for prefix in self._prefixes()):
+            return 0  # inside an object memset to 0
         if self.ctype == "struct list_head *" and self.path and self.path[-1] in ("next", "prev"):
             return PathPtr(self.root, self.path[:-1], "struct list_head")
         if self.ctype.endswith(" *") and self.ctype not in ("void *", "char *"):
@@ -322,6 +327,20 @@ class PathPtr(_Place):
 
     def store(self, cx: Cpu, value: Any) -> None:
         cx.global_store(self.key(), value)
+
+    def zero(self, cx: Cpu) -> None:
+        """memset(this, 0, sizeof): members written so far read 0, unwritten ones too."""
+        key = self.key()
+        for name in [k for k in cx.state.globals if k.startswith(key) and not k.endswith("#zeroed")]:
+            cx.global_store(name, 0)
+        cx.global_store(key + "#zeroed", 1)
+
+    def _prefixes(self) -> list[str]:
+        root = PathPtr(self.root)
+        out = [root.key()]
+        for i in range(1, len(self.path)):
+            out.append(PathPtr(self.root, self.path[:i]).key())
+        return out
 
     def describe(self) -> str:
         return self.key()
@@ -378,6 +397,29 @@ _SIZES = {"char": 1, "bool": 1, "_Bool": 1, "short": 2, "int": 4, "long": 8, "fl
           "size_t": 8, "gfp_t": 4, "atomic_t": 4, "atomic_long_t": 8, "pgoff_t": 8}
 _STRUCT_SIZES = {"page": 64, "list_head": 16}
 """struct page is 64 bytes on x86-64 (mm_types.h asserts it with the default configuration)."""
+
+
+class UnknownSize:
+    """sizeof a struct the model does not lay out: fine as memset's length (the whole object),
+    not as a number (arithmetic on it fails, and the interpreter says so)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"sizeof({self.text})"
+
+
+def sizeof_value(text: str) -> int | UnknownSize:
+    words = text.split()
+    if words[:1] in (["struct"], ["union"]) and not text.rstrip().endswith("*"):
+        try:
+            return sizeof_type(text)
+        except NotAnalysed:
+            return UnknownSize(text)
+    return sizeof_type(text)
 
 
 def sizeof_type(text: str) -> int:

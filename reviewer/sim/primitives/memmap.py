@@ -59,12 +59,24 @@ def _key_off(cx: Cpu, key: object) -> Gen:
 
 
 def _page_contents(cx: Cpu, dst: object, *rest: object) -> Gen:
-    """memset/memcpy/clear_page on a page's contents (a direct-map address): the model does not
-    hold page contents. Anything else is memory it does, which it will not guess about."""
+    """memcpy/clear_page on a page's contents (a direct-map address): the model does not hold
+    page contents. Anything else is memory it does, which it will not guess about."""
     if not isinstance(dst, int) or dst < DIRECT_MAP:
-        raise NotAnalysed(f"memset/memcpy of {dst!r}, not page contents, at {cx.loc[0]}:{cx.loc[1]}")
+        raise NotAnalysed(f"memcpy of {dst!r}, not page contents, at {cx.loc[0]}:{cx.loc[1]}")
     return dst
     yield
+
+
+def _memset(cx: Cpu, dst: object, c: object, n: object) -> Gen:
+    """memset(p, 0, sizeof(*p)) of memory the model lays out by path: every member reads 0 after
+    it (pointers NULL too); page contents are not held. Other fills are not guessed at."""
+    if isinstance(dst, int) and dst >= DIRECT_MAP:
+        return dst
+    if not isinstance(dst, PathPtr) or c != 0:
+        raise NotAnalysed(f"memset({dst!r}, {c!r}, ...) at {cx.loc[0]}:{cx.loc[1]}")
+    yield
+    dst.zero(cx)
+    return dst
 
 
 def _current(cx: Cpu) -> Gen:
@@ -75,7 +87,7 @@ def _current(cx: Cpu) -> Gen:
 
 MEMMAP_PRIMITIVES: dict[str, Callable[..., Gen]] = {
     "get_current": _current,
-    "memset": _page_contents, "memcpy": _page_contents, "clear_page": _page_contents,
+    "memset": _memset, "memcpy": _page_contents, "clear_page": _page_contents,
     "copy_page": _page_contents,
     "static_key_enabled": _key_off, "static_branch_likely": _key_off, "static_branch_unlikely": _key_off,
     "static_key_false": _key_off, "static_key_true": _key_off,
