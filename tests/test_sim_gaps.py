@@ -329,3 +329,12 @@ def test_memset_of_a_struct_zeroes_it() -> None:
 }
 """
     assert run_c(src, lookup=Layouts({}))[0] == 15
+
+
+def test_a_function_passed_as_a_callback() -> None:
+    """pagevec_lru_move_fn(pvec, move_fn) style: a function designator as a value, called
+    through a parameter or a local function pointer."""
+    tree = Tree(twice="int twice(int x)\n{\n\treturn x + x;\n}\n",
+                apply="int apply(int (*fn)(int), int v)\n{\n\treturn fn(v) + (*fn)(1);\n}\n")
+    src = "int f(void)\n{\n\tint (*g)(int) = twice;\n\n\treturn apply(twice, 4) + g(10);\n}\n"
+    assert run_c(src, lookup=tree)[0] == 8 + 2 + 20

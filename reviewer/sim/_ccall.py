@@ -54,6 +54,12 @@ class CallCompiler:
         if _is_typeof_cast(fn_node) and len(args_nodes) == 1:
             # (__typeof__(x))(y), as round_down() writes it: y, in x's type (not tracked here)
             return self.exprs.compile(args_nodes[0])
+        target = fn_node
+        while target.type in ("parenthesized_expression", "pointer_expression") and named_children(target):
+            target = named_children(target)[-1]  # (*fn)(...) is fn(...)
+        if target.type == "identifier" and (self.scope.local(node_text(target)) is not None
+                                            or self.scope.global_object(node_text(target)) is not None):
+            return self._call_through(target, args_nodes, loc)
         if fn_node.type != "identifier":
             return fail(f"call through `{node_text(fn_node)}`", loc)
         name = node_text(fn_node)
@@ -100,6 +106,31 @@ class CallCompiler:
             cx: Cpu = fr[0]
             cx.loc = loc
             result = yield from call(cx, values)
+            cx.loc = loc
+            return result
+
+        return Expr(True, g)
+
+    def _call_through(self, callee: tree_sitter.Node, args_nodes: list[tree_sitter.Node],
+                      loc: tuple[str, int, str]) -> Expr:
+        """A call through a variable holding a function (a callback)."""
+        fg = lift(self.exprs.compile(callee))
+        args = [lift(self.exprs.compile(a)) for a in args_nodes]
+        what = node_text(callee)
+        scope = self.scope
+
+        def g(fr: Frame) -> Gen:
+            from .memory import FuncRef
+
+            target = yield from fg(fr)
+            if not isinstance(target, FuncRef):
+                raise NotAnalysed(f"call through `{what}`, which holds {target!r}, at {loc[0]}:{loc[1]}")
+            values = []
+            for a in args:
+                values.append((yield from a(fr)))
+            cx: Cpu = fr[0]
+            cx.loc = loc
+            result = yield from scope.call(target.name, loc)(cx, values)
             cx.loc = loc
             return result
 

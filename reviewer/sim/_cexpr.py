@@ -19,6 +19,7 @@ import tree_sitter
 from ._ctypes import CType, Local, ctype_of, normaliser, wrap
 from ._errors import NotAnalysed
 from .memory import (
+    FuncRef,
     GlobalPtr,
     PageAddr,
     PathPtr,
@@ -221,6 +222,9 @@ class ExprCompiler:
         glob = self.scope.global_object(name)
         if glob is not None:
             return self.places.read_static(glob)
+        if self.scope.has_function(name):  # a function designator: a callback passed on
+            ref = FuncRef(name)
+            return Expr(False, lambda fr: ref)
         return fail(f"unknown identifier `{name}`", self.scope.loc(node))
 
     def _x_parenthesized_expression(self, node: tree_sitter.Node) -> Expr:

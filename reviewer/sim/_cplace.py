@@ -95,15 +95,18 @@ class PlaceCompiler:
         arg = field(node, "argument")
         # an array member (zone->free_area[order]) or global array decays to its own place; a
         # local array or a page pointer is indexed by value
-        member = arg.type == "field_expression" or (
+        member = arg.type in ("field_expression", "subscript_expression") or (
             arg.type == "identifier" and self.scope.local(node_text(arg)) is None)
         base = self.place(arg) if member else lift(self.exprs.compile(arg))
+        nested = arg.type == "subscript_expression"
         index = lift(self.exprs.compile(field(node, "index")))
         name = node_text(arg)
 
         def g(fr: Frame) -> Gen:
             b = yield from base(fr)
             i = yield from index(fr)
+            if nested and isinstance(b, ElemPtr):  # an element of a local array of arrays
+                b = b.load(fr[0])
             if isinstance(b, list):
                 return ElemPtr(b, i, name)
             if isinstance(b, PathPtr):

@@ -130,8 +130,8 @@ class StatementCompiler:
             target = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
             assert target is not None
             name, pointer, array = declarator_name(target)
-            if target.type == "function_declarator":
-                continue  # a local prototype
+            if target.type == "function_declarator" and "(*" not in node_text(target).replace(" ", ""):
+                continue  # a local prototype (a function pointer variable is declared below)
             loc = self.loc(d)
             if static:
                 self.declare_static(name, self._constant(init, loc) if init is not None else 0)
@@ -436,6 +436,8 @@ def declarator_name(decl: tree_sitter.Node) -> tuple[str, bool, bool]:
         elif decl.type == "array_declarator":
             array = True
         nxt = decl.child_by_field_name("declarator")
+        if nxt is None and decl.type == "parenthesized_declarator" and decl.named_children:
+            nxt = decl.named_children[0]
         if nxt is None:
             return node_text(decl), pointer, True
         decl = nxt

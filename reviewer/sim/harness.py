@@ -6,8 +6,8 @@ that drops the reference it took (``get_page`` before the threads, ``put_page`` 
 Its arguments are derived from its signature: the first ``struct page *`` is the allocation's
 first page, an integer ``order`` the allocation order, ``nr``/``nr_pages`` ``1 << order``, a
 ``gfp_t`` the allocation's flags, a ``struct zone *`` the page's zone (``page_zone(page)``), a
-``pfn`` the page's pfn, a ``migratetype`` its pageblock's, ``refs`` (a count of references) 1,
-the one the caller holds. Any other parameter has no value the harness could defend, so
+``pfn`` the page's pfn, a ``migratetype`` its pageblock's, a ``struct lruvec *`` the page's
+lruvec, an ``fpi_t`` FPI_NONE, ``refs`` (a count of references) 1, the one the caller holds. Any other parameter has no value the harness could defend, so
 the function is "not analysed: no value for parameter X". The harness does not know which
 references the function owns, so a page still allocated at the end is not judged a leak.
 """
@@ -67,6 +67,10 @@ def generic_scenarios(image: FunctionImage) -> HarnessPlan | None:
             args.append("gfp")
         elif kind == "zone":
             args.append("page_zone(page)")
+        elif kind == "lruvec":
+            args.append("mem_cgroup_page_lruvec(page, page_pgdat(page))")
+        elif type_text == "fpi_t":
+            args.append("FPI_NONE")
         elif kind == "int" and name == "pfn":
             args.append("page_to_pfn(page)")
         elif kind == "int" and name in ("migratetype", "mt"):
@@ -128,8 +132,8 @@ def _parameter(p: tree_sitter.Node) -> tuple[str, str, str]:
     name, pointer, array = declarator_name(d)
     if pointer and not array and re.fullmatch(r"(const )?struct page", type_text) and node_text(d).count("*") == 1:
         return name, "page", type_text
-    if pointer and not array and type_text == "struct zone":
-        return name, "zone", type_text
+    if pointer and not array and type_text in ("struct zone", "struct lruvec"):
+        return name, type_text.split()[1], type_text
     if not pointer and not array and re.fullmatch(r"(const )?(unsigned )?(int|long|unsigned)", type_text):
         return name, "int", type_text
     return name, "other", type_text

@@ -26,6 +26,7 @@ from .model.state import NO_HEAD, Cpu, PagePtr
 __all__ = [
     "ElemPtr",
     "FieldPtr",
+    "FuncRef",
     "GlobalPtr",
     "PAGE_FIELDS",
     "PageAddr",
@@ -397,6 +398,13 @@ _SIZES = {"char": 1, "bool": 1, "_Bool": 1, "short": 2, "int": 4, "long": 8, "fl
           "size_t": 8, "gfp_t": 4, "atomic_t": 4, "atomic_long_t": 8, "pgoff_t": 8}
 _STRUCT_SIZES = {"page": 64, "list_head": 16}
 """struct page is 64 bytes on x86-64 (mm_types.h asserts it with the default configuration)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FuncRef:
+    """A function used as a value (a callback such as pagevec_lru_move_fn's move_fn)."""
+
+    name: str
 
 
 class UnknownSize:
