@@ -55,4 +55,6 @@ def test_explained_differences(excerpt: Path) -> None:
             strip = {frozenset(b for b in ex if b[0] != "stale-read") for ex in c.real}
             assert strip == {frozenset(b for b in ex if b[0] != "stale-read") for ex in c.model}
         else:
-            assert isinstance(c.real, str) and "struct uncharge_gather" in c.real
+            # the real uncharge climbs the memcg hierarchy, which the model does not lay out: an
+            # unwritten parent pointer is an object, the walk never ends, the step budget says so
+            assert c.config.kmem and c.real == "budget: steps", c.real
