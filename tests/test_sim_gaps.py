@@ -338,3 +338,15 @@ def test_a_function_passed_as_a_callback() -> None:
                 apply="int apply(int (*fn)(int), int v)\n{\n\treturn fn(v) + (*fn)(1);\n}\n")
     src = "int f(void)\n{\n\tint (*g)(int) = twice;\n\n\treturn apply(twice, 4) + g(10);\n}\n"
     assert run_c(src, lookup=tree)[0] == 8 + 2 + 20
+
+
+def test_a_revision_passing_types_to_macros_parses() -> None:
+    """min_t(unsigned int, ...) and list_first_entry(head, struct page, lru) in a revision's own
+    code (which the preprocessor does not see) run, with or without the tree's definitions."""
+    src = """static __always_inline int f(struct page *page)
+{
+	page->lru.next = &page[2].lru;
+	return min_t(unsigned int, 7, 3) + 10 * (list_first_entry(&page->lru, struct page, lru) == page + 2);
+}
+"""
+    assert run_c(src, PagePtr(0))[0] == 13

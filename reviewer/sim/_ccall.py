@@ -14,6 +14,7 @@ from ._errors import NotAnalysed
 from .model.state import Cpu, Gen
 from .primitives.assertions import ASSERTIONS, assertion_failed
 from .resolve import expand_call
+from .resolve._pp import TYPE_MACRO_NAMES
 
 if TYPE_CHECKING:
     from ._cexpr import ExprCompiler
@@ -92,6 +93,8 @@ class CallCompiler:
             return self.exprs.places.assign(args_nodes[0], op, value, node)
         if name in ASSERTIONS:
             return self._assertion(name, args_nodes, node)
+        if name in TYPE_MACRO_NAMES and name not in self.expanding:  # ours, whatever the tree has
+            return self._expand(name, name, node, loc)
         if name not in self.expanding and not self.scope.has_function(name):
             macro = self.scope.macro(name)
             if macro is not None and macro.macro.params is not None:

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 
 from pcpp import Action, OutputDirective, Preprocessor  # type: ignore[import-untyped]
 
-__all__ = ["ANNOTATIONS", "INTERPRETED_MACROS", "expand_call", "preprocess_file", "strip_annotations"]
+__all__ = ["ANNOTATIONS", "INTERPRETED_MACROS", "TYPE_MACRO_NAMES", "expand_call", "preprocess_file",
+           "strip_annotations"]
 
 ANNOTATIONS = (
     "__force", "__bitwise", "__rcu", "__user", "__iomem", "__percpu", "__must_check",
@@ -133,14 +134,23 @@ class _FilePreprocessor(Preprocessor):  # type: ignore[misc]
 _ANNOTATION_WORDS = re.compile(r"\b(" + "|".join(re.escape(a.partition("=")[0]) for a in ANNOTATIONS) + r")\b")
 
 
+TYPE_MACRO_NAMES = tuple(t.split("(", 1)[0] for t in _TYPE_MACROS)
+_TYPE_FIRST = re.compile(r"\b(min_t|max_t)\(\s*([A-Za-z_][\w \t*]*?)\s*,")
+_TYPE_SECOND = re.compile(r"\b(container_of|list_entry|list_first_entry|list_last_entry)\(([^;,()]*(?:\([^;()]*\))?[^;,()]*),"
+                          r"\s*((?:struct|union)\s+\w+)\s*,")
+
+
 def strip_annotations(text: str) -> str:
-    """``text`` with the annotation macros blanked out in place (same lines and columns), for
-    source the preprocessor does not see: a revision's own functions."""
+    """``text`` as tree-sitter can parse it, line for line, for source the preprocessor does not
+    see (a revision's own functions): annotation macros blanked, and a type passed to a macro
+    (``min_t(unsigned int, ...)``, ``list_first_entry(head, struct page, lru)``) quoted."""
     def blank(m: re.Match[str]) -> str:
         word = m.group(1)
         return "inline".ljust(len(word)) if word == "__always_inline" else " " * len(word)
 
-    return _ANNOTATION_WORDS.sub(blank, text)
+    text = _ANNOTATION_WORDS.sub(blank, text)
+    text = _TYPE_FIRST.sub(lambda m: f'{m.group(1)}("{m.group(2)}",', text)
+    return _TYPE_SECOND.sub(lambda m: f'{m.group(1)}({m.group(2)}, "{m.group(3)}",', text)
 
 
 def preprocess_file(text: str, path: str, kconfig: Mapping[str, bool | int | str]) -> str:
@@ -176,7 +186,8 @@ def expand_call(definition: str, use: str) -> str:
     """The text of one macro use: ``definition`` is ``NAME(params) body`` (or ``NAME body``)."""
     pp = _FilePreprocessor({})
     pp.line_directive = None  # type: ignore[assignment]
-    pp.define(definition)
+    if definition.split("(", 1)[0].split()[0] not in TYPE_MACRO_NAMES:  # ours take a quoted type
+        pp.define(definition)
     pp.parse(use + "\n", "<macro>")
     out = io.StringIO()
     pp.write(out)
