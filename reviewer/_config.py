@@ -59,9 +59,10 @@ class TreeConfig:
 class SimulatorConfig:
     enabled: bool = True
     scenario_dirs: tuple[Path, ...] = ()
-    max_executions: int = 200_000
+    max_executions: int = 50_000
     max_steps: int = 5_000
-    max_seconds: float = 20.0
+    """Steps per execution, and loop iterations per thread (code that loops forever)."""
+    max_seconds: float = 5.0
     orders: tuple[int, ...] = (0, 1, 2, 3)
 
 
@@ -125,6 +126,11 @@ class Config:
         ("CONFIG_MEMCG", True),
         ("CONFIG_DEBUG_VM", False),
         ("CONFIG_MEMCG_KMEM", True),
+        ("CONFIG_MMU", True),
+        ("CONFIG_SMP", True),
+        ("CONFIG_64BIT", True),
+        ("CONFIG_CGROUPS", True),
+        ("CONFIG_HZ", 250),
     )
     simulator: SimulatorConfig = SimulatorConfig()
     checks: ChecksConfig = ChecksConfig()
@@ -234,9 +240,9 @@ def load_config(*extra: Path, include_user: bool = True) -> Config:
         simulator=SimulatorConfig(
             enabled=_get(raw, "simulator", "enabled", bool) is not False,
             scenario_dirs=_paths(_get(raw, "simulator", "scenario_dirs", list) or [], "simulator", "scenario_dirs"),
-            max_executions=_get(raw, "simulator", "max_executions", int) or 200_000,
+            max_executions=_get(raw, "simulator", "max_executions", int) or 50_000,
             max_steps=_get(raw, "simulator", "max_steps", int) or 5_000,
-            max_seconds=_get(raw, "simulator", "max_seconds", float) or 20.0,
+            max_seconds=_get(raw, "simulator", "max_seconds", float) or 5.0,
             orders=tuple(orders),
         ),
         checks=ChecksConfig(

@@ -459,7 +459,8 @@ class TraceStep:
 @dataclass(frozen=True, slots=True)
 class Violation:
     property: str
-    """double-free | page-leak | charge-leak | over-uncharge | css-imbalance | bad-page | stale-read | budget-exceeded"""
+    """double-free | page-leak | charge-leak | over-uncharge | css-imbalance | bad-page | stale-read |
+    budget-exceeded | assertion (VM_BUG_ON*/BUG_ON/WARN_ON* whose condition held; detail names it)"""
     status: Status
     pages: tuple[int, ...]
     detail: str

@@ -42,8 +42,9 @@ from .model import (
 from .progress import SILENT, Progress
 from .revisions import file_diffs, find_revisions
 from .sim import SimCache, simulate_revision
+from .sim.resolve import TreeSource
 from .thread import build_thread
-from .trees import FactStore, SourceLookup, TreeSearch, apply_all, open_repo
+from .trees import FactStore, TreeSearch, apply_all, open_repo
 from .verdicts import CommentLinker, revision_positions
 
 __all__ = [
@@ -284,9 +285,14 @@ def _simulate(revision: Revision, result: AppliedRevision, cfg: Config, cache: S
     if not result.applied or not cfg.simulator.enabled:
         return (), ()
     repo = Path(result.repo_path) if result.repo_path else None
+    # Callees resolve in the tree the revision is applied to: the user's, through the run's own
+    # runner and kept greps, or the scratch repository of a synthetic base.
     shared = None if result.synthetic else search
-    post = SourceLookup(repo, result.commit, search=shared, base=result.base) if repo and result.commit else None
-    pre = SourceLookup(repo, result.base, search=shared) if repo else None
+    kconfig, cache_dir, roots = cfg.kconfig_map, cfg.cache.dir, result.files
+    post = (TreeSource(repo, result.commit, kconfig=kconfig, cache_dir=cache_dir, roots=roots,
+                       search=shared, base=result.base) if repo and result.commit else None)
+    pre = (TreeSource(repo, result.base, kconfig=kconfig, cache_dir=cache_dir, roots=roots, search=shared)
+           if repo else None)
 
     def run() -> tuple[tuple[SimVerdict, ...], tuple[SimVerdict, ...]]:
         out = simulate_revision(

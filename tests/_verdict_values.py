@@ -210,7 +210,13 @@ def every_kind_review(seed: Review) -> Review:
         base_hints=BaseHints(base_commit="abc"), version=3,
     )
     extra = (
-        RevisionReview(base, None, sim_verdicts=(SimVerdict("base0", "speculative-lookup", PLAIN, "violation", 5, (shared_leak(),)),)),
+        RevisionReview(base, None, sim_verdicts=(
+            SimVerdict("base0", "speculative-lookup", PLAIN, "violation", 5, (shared_leak(),)),
+            # additive within reviewer/1: the assertion property and a generic-harness reason
+            SimVerdict("base0", "generic harness: f", PLAIN, "violation", 1, (Violation(
+                "assertion", Status.INTRODUCED, (), "VM_BUG_ON_PAGE(PageTail(page)) failed at mm/x.c:3"),),
+                reason="generic harness: f(page) on the allocation, alone; leaks not judged"),
+        )),
         RevisionReview(
             failed,
             AppliedRevision("failed0", False, "synthetic", "synthetic", error=ApplyError(PATH, 2, "does not apply"), synthetic=True),

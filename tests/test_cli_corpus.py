@@ -43,13 +43,21 @@ def test_corpus_thread_gives_a_valid_report(mbox: Path, cli: Cli) -> None:
         assert r["applied"] or r["apply"]["error"]["reason"], r["label"]
 
 
-def test_a_revision_no_scenario_exercises_says_it_was_not_simulated(cli: Cli) -> None:
+def test_a_revision_no_scenario_exercises_goes_to_the_generic_harness(cli: Cli) -> None:
     """Silence from the simulator must not read as "clean": the gup patch touches functions no
-    built-in scenario exercises, and the report says so per revision and in the summary."""
+    built-in scenario exercises, so the generic harness takes them, and says per function why it
+    could not run them (without a tree only put_page_refs() is wholly inside the hunks; it runs,
+    with `refs` = 1, the reference the harness's caller holds)."""
     result = cli.run(str(CORPUS / "gup-try-grab-compound-head-race-v2.mbox"), "--format", "json")
     assert result.status == 0, result.err
     (v2,) = [r for r in json.loads(result.out)["revisions"] if r["kind"] != "base"]
-    assert not [v for v in v2["verdicts"] if v["source"] == "simulator"]
-    assert any("no scenario exercises" in n and "try_grab_compound_head()" in n for n in v2["notes"])
+    sims = [v for v in v2["verdicts"] if v["source"] == "simulator"]
+    refs = [v for v in sims if v["scenario"].startswith("generic harness: put_page_refs")]
+    assert refs and all(v["outcome"] != "not-analysed" for v in refs)
+    assert all(v["reason"].startswith("generic harness: put_page_refs(page, 1)") for v in refs)
+    others = [v for v in sims if v not in refs]
+    assert others and all(v["outcome"] == "not-analysed" for v in others)
+    assert any("try_grab_compound_head() is not wholly inside the hunks" in v["reason"] for v in others)
     text = cli.run(str(CORPUS / "gup-try-grab-compound-head-race-v2.mbox"))
-    assert "v2: checks introduce nothing; not simulated" in text.out
+    assert "simulations not analysed" in text.out
+    assert "generic harness: put_page_refs(page, 1) on the allocation" in text.out

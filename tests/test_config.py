@@ -17,6 +17,17 @@ def test_defaults_match_the_documented_file() -> None:
     assert cfg.simulator.orders == (0, 1, 2, 3)
 
 
+def test_simulator_budgets_are_bounded_and_the_file_matches_the_code() -> None:
+    """Every cell ends: the documented budgets are the code's defaults, and finite."""
+    from reviewer._config import SimulatorConfig
+
+    sim = load_config(include_user=False).simulator
+    default = SimulatorConfig()
+    assert (sim.max_executions, sim.max_steps, sim.max_seconds) == (
+        default.max_executions, default.max_steps, default.max_seconds)
+    assert 0 < sim.max_seconds <= 10 and 0 < sim.max_executions <= 100_000 and 0 < sim.max_steps <= 10_000
+
+
 def test_later_files_override_key_by_key(tmp_path: Path) -> None:
     over = tmp_path / "over.toml"
     over.write_text('[tree]\npath = "/src/linux"\n[kconfig]\nCONFIG_DEBUG_VM = true\n')

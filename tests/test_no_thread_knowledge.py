@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWN = re.compile(
-    r"hugh|dickins|wilcox|weiner|hannes|willy|hocko|cmpxchg|e320d3012d25|f6f062a3|"
+    r"hugh|dickins|wilcox|weiner|hannes|willy|hocko|cmpxchg\.org|e320d3012d25|f6f062a3|"
     r"speculative cache lookup|fix allocation imbalances",
     re.IGNORECASE,
 )

@@ -19,6 +19,7 @@ from reviewer.sim.model.state import (
     KMEM,
     MEMCG_M,
     NO_HEAD,
+    PG_HEAD,
     TAIL_MAPPING,
     Cpu,
     Gen,
@@ -63,7 +64,7 @@ def test_allocation_non_compound_kmem() -> None:
 def test_allocation_compound() -> None:
     """§3 step 2: PG_head on page 0, tails point at the head with TAIL_MAPPING, order/nr in page[1]."""
     st = block(2, compound=True)
-    assert st.fields["flags"][0] == 1
+    assert st.fields["flags"][0] == PG_HEAD
     assert st.fields["compound_head"] == [NO_HEAD, 0, 0, 0]
     assert st.fields["mapping"][1:] == [TAIL_MAPPING] * 3
     assert st.fields["compound_order"][1] == 2 and st.fields["compound_nr"][1] == 4
@@ -264,7 +265,7 @@ def test_free_pages_prepare_step_order_uncharges_before_bailing_out() -> None:
     assert ok is False
     assert st.bad_pages == [(1, "page still charged to cgroup")]
     assert st.memcgs[MEMCG_M].charged == 0  # 2 charged, 2 uncharged: the head's order
-    assert st.fields["flags"][0] == 1
+    assert st.fields["flags"][0] == PG_HEAD
 
 
 def test_bad_reason_last_match_wins_and_buddy_is_nonzero_mapcount() -> None:

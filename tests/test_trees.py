@@ -11,8 +11,9 @@ import pytest
 
 from reviewer.model import AppliedRevision, Revision, Thread
 from reviewer.revisions import find_revisions
+from reviewer.sim.resolve import TreeSource as SourceLookup
 from reviewer.testtree import build_test_tree
-from reviewer.trees import SourceLookup, apply_all, apply_revision, find_functions
+from reviewer.trees import apply_all, apply_revision, find_functions
 from reviewer.trees._functions import function_at
 
 

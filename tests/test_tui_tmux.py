@@ -58,13 +58,18 @@ class Terminal:
         self.run("send-keys", "-t", "review", *keys)
 
     def press(self, key: str) -> None:
-        """Send ``key`` and wait until the screen has changed (or a second has passed)."""
+        """Send ``key``, wait until the screen has changed (or two seconds have passed), then until
+        it holds still for 0.3 s: a loaded machine may paint the focus and the scroll apart."""
         before = self.screen()
         self.keys(key)
-        deadline = time.monotonic() + 1
-        while self.screen() == before and time.monotonic() < deadline:
+        deadline = time.monotonic() + 2
+        while (now := self.screen()) == before and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.05)
+        still_since, deadline = time.monotonic(), time.monotonic() + 5
+        while time.monotonic() - still_since < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            if (latest := self.screen()) != now:
+                now, still_since = latest, time.monotonic()
 
     def screen(self) -> list[str]:
         return self.run("capture-pane", "-p", "-t", "review").split("\n")

@@ -22,7 +22,6 @@ from ..model import (
     FixesSuggestion,
     FixesTagCheck,
     FixOrigin,
-    FunctionImage,
     NamedCommit,
     RevisionKind,
     RevisionReview,
@@ -30,7 +29,7 @@ from ..model import (
     TouchedFunction,
 )
 from ..sim import SimCache
-from ..trees import SourceLookup as TreeLookup
+from ..sim.resolve import TreeSource
 from ._bisect import Origin, Walk, find_origin
 from ._classify import Placed, Target, group, place, revision_targets, tag_verdict
 from ._history import History
@@ -43,19 +42,6 @@ __all__ = ["HISTORY_LIMIT", "FixesStage"]
 HISTORY_LIMIT = 200
 """Commits of a function's history walked at most (a bisection simulates about log2 of them)."""
 _TITLE_SEARCH_LIMIT = 10
-
-
-class _LazyLookup:
-    """A tree's callee lookup, made on first use: most versions never ask it for anything."""
-
-    def __init__(self, repo: Path, commit: str) -> None:
-        self._repo, self._commit = repo, commit
-        self._real: TreeLookup | None = None
-
-    def lookup(self, name: str) -> FunctionImage | None:
-        if self._real is None:
-            self._real = TreeLookup(self._repo, self._commit)
-        return self._real.lookup(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +104,10 @@ class FixesStage:
         suggestions, notes = self._suggest(rr, targets, prober, checks=checks)
         return FixesReview(checks, suggestions, notes, stable)
 
+    def _source(self, repo: Path, commit: str) -> TreeSource:
+        """Callees of one version, from the tree at ``commit`` (read only when one is asked for)."""
+        return TreeSource(repo, commit, kconfig=self._cfg.kconfig_map, cache_dir=self._cfg.cache.dir)
+
     def _cannot(self, rr: RevisionReview) -> str:
         if not self._cfg.simulator.enabled:
             return "the simulator is disabled"
@@ -135,8 +125,8 @@ class FixesStage:
         tree = self._tree
         return Prober(
             cfg=self._cfg, revision_id=rr.revision.id, functions=rr.applied.functions, base_id=base_id,
-            base_lookup=_LazyLookup(repo, rr.applied.base) if repo else None, sim_cache=self._sim_cache,
-            lookup_at=(lambda sha: _LazyLookup(tree, sha)) if tree is not None else None, memo=self._seen,
+            base_lookup=self._source(repo, rr.applied.base) if repo else None, sim_cache=self._sim_cache,
+            lookup_at=(lambda sha: self._source(tree, sha)) if tree is not None else None, memo=self._seen,
         )
 
     # ------------------------------------------------------------------ a tag

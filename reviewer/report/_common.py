@@ -46,6 +46,7 @@ __all__ = [
     "label_of",
     "linked_finding",
     "linked_violation",
+    "reasons_by_scenario",
     "latest_revision",
     "outline_of",
     "outline_text",
@@ -114,6 +115,7 @@ PROPERTY_NAMES = {
     "over-uncharge": "memcg over-uncharge",
     "css-imbalance": "css reference imbalance",
     "bad-page": "bad page state",
+    "assertion": "failed assertion (BUG_ON/WARN_ON)",
     "stale-read": "stale read",
     "budget-exceeded": "exploration budget exceeded",
 }
@@ -179,6 +181,19 @@ def linked_finding(review: Review, link: CommentLink) -> Finding | None:
                 if same_finding(link, f):
                     return f
     return None
+
+
+def reasons_by_scenario(verdicts: Sequence[SimVerdict], *,
+                        not_analysed_only: bool = False) -> list[tuple[str, str, str, list[SimConfig]]]:
+    """(``not analysed`` or ``note``, scenario, reason, configurations) for every distinct reason a
+    scenario's verdicts give, so one reason shared by every configuration is said once."""
+    grouped: dict[tuple[str, str, str], list[SimConfig]] = {}
+    for v in verdicts:
+        if not v.reason or (not_analysed_only and v.outcome != "not-analysed"):
+            continue
+        what = "not analysed" if v.outcome == "not-analysed" else "note"
+        grouped.setdefault((what, v.scenario, v.reason), []).append(v.config)
+    return [(what, scenario, reason, configs) for (what, scenario, reason), configs in grouped.items()]
 
 
 def configs_text(configs: Sequence[SimConfig]) -> str:

@@ -14,6 +14,7 @@ from ._common import (
     linked_violation,
     outline_text,
     quoted_tail,
+    reasons_by_scenario,
     sorted_revisions,
     summary_lines,
     trace_text,
@@ -63,9 +64,8 @@ def _revision(review: Review, rr: RevisionReview) -> list[str]:
         clean = sum(1 for v in rr.sim_verdicts if v.outcome == "clean")
         skipped = [v for v in rr.sim_verdicts if v.outcome == "not-analysed"]
         out.append(f"Simulator: {len(rr.sim_verdicts)} runs, {clean} clean, {len(skipped)} not analysed.")
-        for v in skipped:
-            if v.reason:
-                out.append(f"- not analysed: {_md(v.scenario)} [{v.config.key}]: {_md(v.reason)}")
+        for what, scenario, reason, configs in reasons_by_scenario(rr.sim_verdicts):
+            out.append(f"- {what}: {_md(scenario)} [{configs_text(configs)}]: {_md(reason)}")
         out.append("")
         for g in group_violations(rr.sim_verdicts):
             out.append(f"- **{g.property}** {g.status.value} in {_md(g.scenario)} [{configs_text(g.configs)}]: {_md(g.example.detail)}")

@@ -34,6 +34,7 @@ from ._common import (
     label_of,
     linked_violation,
     quoted_tail,
+    reasons_by_scenario,
     sorted_revisions,
     summary_lines,
     trace_text,
@@ -118,10 +119,8 @@ def _render_sim(console: Console, rr: RevisionReview) -> None:
     for scenario, outcomes in by_scenario.items():
         counts = ", ".join(f"{outcomes.count(o)} {o}" for o in dict.fromkeys(outcomes))
         console.print(Text(f"    {scenario}: {counts} (of {len(outcomes)} configurations)"))
-    for v in rr.sim_verdicts:
-        if v.reason:
-            what = "not analysed" if v.outcome == "not-analysed" else "note"
-            console.print(Text(f"    {what} {v.scenario} [{v.config.key}]: {v.reason}", style="dim"))
+    for what, scenario, reason, configs in reasons_by_scenario(rr.sim_verdicts):
+        console.print(Text(f"    {what} {scenario} [{configs_text(configs)}]: {reason}", style="dim"))
     for group in group_violations(rr.sim_verdicts):
         head = Text("    ✗ " if group.status is not Status.FIXED else "    ✓ ")
         head.append(f"{group.property} {group.status.value}", style=_STATUS_STYLE[group.status])

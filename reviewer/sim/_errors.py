@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._errors import ReviewerError
 
-__all__ = ["NotAnalysed", "ScenarioError"]
+__all__ = ["BudgetExceeded", "NotAnalysed", "ScenarioError"]
 
 
 class NotAnalysed(ReviewerError):
@@ -13,3 +13,8 @@ class NotAnalysed(ReviewerError):
 
 class ScenarioError(ReviewerError):
     """A scenario file is unreadable or malformed."""
+
+
+class BudgetExceeded(ReviewerError):
+    """A thread ran more loop iterations than the step budget allows (code that loops forever
+    without touching shared state never yields, so the explorer's step budget cannot cut it)."""

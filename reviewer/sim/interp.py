@@ -1,34 +1,43 @@
 """The C interpreter: a function's tree-sitter AST compiled once into generator closures.
 
-A :class:`Program` resolves every call: the revision's own functions are interpreted from their C
-source; other names go to the kernel model's primitives, then to C source from the tree's
-:class:`SourceLookup`; a name found nowhere fails with ``calls <fn>`` when reached.
-``#ifdef``/``#if`` inside bodies are decided at compile time against the kconfig map.
+A :class:`Program` resolves every call, in this order: the revision's own functions
+(interpreted from their C source), the kernel model's functions (:mod:`.model`), the primitive
+layer (:mod:`.primitives`: atomics, bit operations, no-op hooks), then the tree's definitions
+through its :class:`SourceLookup` (functions, and function-like macros expanded by pcpp). A name
+found nowhere fails with ``calls <fn>`` when reached. ``#ifdef``/``#if`` inside bodies are
+decided at compile time against the kconfig map.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tree_sitter
 
 from ..cparse import parse_c
 from ..model import FunctionImage
-from ._cexpr import Expr, ExprCompiler, Frame, Loc, lift, named_children, node_text, normaliser
+from ._cexpr import Expr, ExprCompiler, Frame, Loc, lift, named_children, node_text
+from ._cpreproc import PreprocEvaluator, kconfig_defined
+from ._cstmt import RETURN, StatementCompiler, Stmt, declarator_name
+from ._ctypes import Local, ctype_of, normaliser
 from ._errors import NotAnalysed
+from .memory import GlobalPtr, PathPtr
 from .model import PRIMITIVES
 from .model.state import Cpu, Gen
+from .primitives import layer_primitive
+
+if TYPE_CHECKING:
+    from .resolve import ResolvedMacro
 
 __all__ = ["CFunction", "Program", "SourceLookup"]
 
-_NORMAL, _BREAK, _CONTINUE, _RETURN = 0, 1, 2, 3
-Stmt = Callable[[Frame], Gen]
 CFunction = Callable[[Cpu, list[Any]], Gen]
 _MAX_DEPTH = 32
 _MACROS: dict[str, tuple[str, tuple[Any, ...]]] = {"__free_page": ("__free_pages", (0,))}
-"""Function-like macros: ``__free_page(p)`` is ``__free_pages(p, 0)``, so a revision's
-__free_pages is what it runs."""
+"""Function-like macros the simulator knows without a tree: ``__free_page(p)`` is
+``__free_pages(p, 0)``, so a revision's __free_pages is what it runs."""
+DEFAULT_ITERATIONS = 5000
 
 
 class SourceLookup(Protocol):
@@ -39,12 +48,48 @@ class Program:
     """The functions one simulation may call, compiled on first use."""
 
     def __init__(self, images: Mapping[str, FunctionImage], *, kconfig: Mapping[str, bool | int | str],
-                 lookup: SourceLookup | None, debug_vm: bool) -> None:
+                 lookup: SourceLookup | None, debug_vm: bool, max_iterations: int = DEFAULT_ITERATIONS,
+                 prefer_tree: frozenset[str] = frozenset()) -> None:
+        """``prefer_tree``: names run from the tree's definition even where the model has one
+        (the differential test of the model against the real code)."""
         self.images = dict(images)
+        self.prefer_tree = prefer_tree
         self.kconfig = kconfig
         self.lookup = lookup
         self.debug_vm = debug_vm
+        self.max_iterations = max_iterations
+        self.repairs: dict[str, None] = {}
+        """What the interpreter had to assume to run code that does not compile as posted."""
         self._compiled: dict[str, CFunction] = {}
+
+    def provides(self, name: str) -> bool:
+        """Whether ``name`` is a function (not a macro) for this program."""
+        if name in self.prefer_tree and self.lookup is not None:
+            return self.lookup.lookup(name) is not None
+        return (name in self.images or name in PRIMITIVES or name in _MACROS
+                or layer_primitive(name) is not None
+                or (self.lookup is not None and self.lookup.lookup(name) is not None))
+
+    def macro(self, name: str) -> ResolvedMacro | None:
+        find = getattr(self.lookup, "macro", None)
+        found: ResolvedMacro | None = find(name) if find is not None else None
+        return found
+
+    def constant(self, name: str) -> int | None:
+        find = getattr(self.lookup, "constant", None)
+        found: int | None = find(name) if find is not None else None
+        return found
+
+    def global_object(self, name: str) -> PathPtr | None:
+        """A global variable the tree declares: memory the model does not lay out."""
+        find = getattr(self.lookup, "global_type", None)
+        ctype = find(name) if find is not None else None
+        return PathPtr(name, (), ctype) if ctype is not None else None
+
+    def struct_layout(self, name: str) -> dict[str, str] | None:
+        find = getattr(self.lookup, "struct_layout", None)
+        found: dict[str, str] | None = find(name) if find is not None else None
+        return found
 
     def function(self, name: str, loc: Loc | None = None) -> CFunction:
         """The callable for ``name``; raises NotAnalysed when nothing provides it."""
@@ -61,15 +106,16 @@ class Program:
             self._compiled[name] = alias
             return alias
         image = self.images.get(name)
-        if image is None and name not in PRIMITIVES and self.lookup is not None:
+        prim = None if name in self.prefer_tree else PRIMITIVES.get(name) or layer_primitive(name)
+        if image is None and prim is None and self.lookup is not None:
             image = self.lookup.lookup(name)
-        if image is not None and (name in self.images or name not in PRIMITIVES):
+        if image is not None:
             fn = self.compile_image(image, name)
-        elif name in PRIMITIVES:
-            prim = PRIMITIVES[name]
+        elif prim is not None:
+            primitive = prim
 
             def fn(cx: Cpu, args: list[Any]) -> Gen:
-                return prim(cx, *args)
+                return primitive(cx, *args)
         else:
             where = f" at {loc[0]}:{loc[1]}" if loc else ""
             raise NotAnalysed(f"calls {name}(), which neither the model nor the tree provides{where}")
@@ -79,14 +125,22 @@ class Program:
     def compile_image(self, image: FunctionImage, name: str, *, file: str | None = None) -> CFunction:
         if not image.complete:
             return _failing(f"{name}() is not wholly inside the hunks at {image.path}:{image.start_line}")
-        if image.problems:
-            return _failing(f"{name}(): {image.problems[0]}")
-        tree = parse_c(image.source)
+        problems = [p for p in image.problems if "tree-sitter could not parse" not in p]
+        if problems:
+            return _failing(f"{name}(): {problems[0]}")
+        from .resolve import strip_annotations
+
+        tree = parse_c(strip_annotations(image.source))
         for node in tree.root_node.named_children:
             if node.type == "function_definition" and _declared_name(node) == name:
                 if node.has_error:  # tree-sitter's recovery drops or reshapes code: never run a guess
-                    line = image.start_line + _first_error_row(node)
-                    return _failing(f"tree-sitter could not parse {name}() at {file or image.path}:{line}")
+                    missing = _missing_semicolons(node)
+                    if missing is None:
+                        line = image.start_line + _first_error_row(node)
+                        return _failing(f"tree-sitter could not parse {name}() at {file or image.path}:{line}")
+                    for row in missing:
+                        self.repairs[f"{file or image.path}:{image.start_line + row}: ';' missing in "
+                                     f"{name}() as posted, read as if it were there"] = None
                 return _FunctionCompiler(self, image, node, file or image.path).build()
         return _failing(f"no definition of {name}() parses at {image.path}:{image.start_line}")
 
@@ -97,6 +151,23 @@ def _failing(reason: str) -> CFunction:
         yield
 
     return fn
+
+
+def _missing_semicolons(node: tree_sitter.Node) -> list[int] | None:
+    """Rows of MISSING ';' nodes when those are the only parse errors (a sketch typed in a mail)."""
+    rows: list[int] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "ERROR":
+            return None
+        if n.is_missing:
+            if n.type != ";":
+                return None
+            rows.append(n.start_point.row)
+        elif n.has_error:
+            stack.extend(n.children)
+    return sorted(rows)
 
 
 def _first_error_row(node: tree_sitter.Node) -> int:
@@ -117,47 +188,49 @@ def _declared_name(node: tree_sitter.Node) -> str:
     return node_text(ident)
 
 
-def _declarator_name(decl: tree_sitter.Node) -> tuple[str, bool, bool]:
-    """(name, is pointer, is array) of a (possibly pointer) declarator."""
-    pointer = array = False
-    while decl.type != "identifier":
-        if decl.type == "pointer_declarator":
-            pointer = True
-        elif decl.type == "array_declarator":
-            array = True
-        nxt = decl.child_by_field_name("declarator")
-        if nxt is None:
-            return node_text(decl), pointer, True
-        decl = nxt
-    return node_text(decl), pointer, array
-
-
-class _FunctionCompiler:
+class _FunctionCompiler(StatementCompiler):
     def __init__(self, program: Program, image: FunctionImage, node: tree_sitter.Node, file: str) -> None:
         self.program = program
         self.image = image
         self.node = node
         self.file = file
         self.lines = image.source.split("\n")
-        self.scopes: list[dict[str, tuple[int, Callable[[Any], Any]]]] = [{}]
-        self.nslots = 2
+        self.scopes: list[dict[str, Any]] = [{}]
+        self.nslots = 3
         self.exprs = ExprCompiler(self)
         self.name = _declared_name(node)
+        self.max_iterations = program.max_iterations
+        self.pp = PreprocEvaluator(program.kconfig, self.loc)
+        self._loc_override: list[Loc] = []
 
     # ---- the Scope protocol used by ExprCompiler
-    def slot(self, name: str) -> tuple[int, Callable[[Any], Any]] | None:
+    def _declared(self, name: str) -> Local | GlobalPtr | None:
+        """The innermost declaration of ``name``: a local, or a static local."""
         for scope in reversed(self.scopes):
-            if name in scope:
-                slot: tuple[int, Callable[[Any], Any]] = scope[name]
-                return slot
+            found: Local | GlobalPtr | None = scope.get(name)
+            if found is not None:
+                return found
         return None
 
+    def local(self, name: str) -> Local | None:
+        found = self._declared(name)
+        return found if isinstance(found, Local) else None
+
+    def static(self, name: str) -> GlobalPtr | None:
+        found = self._declared(name)
+        return found if isinstance(found, GlobalPtr) else None
+
+    def global_object(self, name: str) -> PathPtr | None:
+        return self.program.global_object(name)
+
     def loc(self, node: tree_sitter.Node) -> Loc:
+        if self._loc_override:
+            return self._loc_override[-1]
         row = node.start_point.row
         text = self.lines[row].strip() if row < len(self.lines) else ""
         return (self.file, self.image.start_line + row, text)
 
-    def call(self, name: str, loc: Loc) -> CFunction:
+    def call(self, name: str, loc: Loc) -> Callable[[Cpu, list[Any]], Gen]:
         program = self.program
         cell: list[CFunction] = []
 
@@ -168,15 +241,91 @@ class _FunctionCompiler:
 
         return lazy
 
+    def macro(self, name: str) -> ResolvedMacro | None:
+        return self.program.macro(name)
+
+    def constant(self, name: str) -> int | None:
+        return self.program.constant(name)
+
+    def has_function(self, name: str) -> bool:
+        return self.program.provides(name)
+
+    def kconfig_on(self, name: str) -> bool:
+        return kconfig_defined(self.program.kconfig, name)
+
+    def kconfig_value(self, name: str) -> int:
+        setting = self.program.kconfig.get(name, 0)
+        return setting if isinstance(setting, int) else int(kconfig_defined(self.program.kconfig, name))
+
     @property
     def debug_vm(self) -> bool:
         return self.program.debug_vm
 
-    def declare(self, name: str, norm: Callable[[Any], Any]) -> int:
+    def statement_expression(self, node: tree_sitter.Node) -> Expr:
+        """GNU ``({ s1; s2; e; })``: the statements, then the last expression's value."""
+        parts = named_children(node)
+        self.scopes.append({})
+        try:
+            body = self.block(parts[:-1]) if len(parts) > 1 else None
+            last = parts[-1] if parts else None
+            if last is not None and last.type == "expression_statement" and named_children(last):
+                value = lift(self.exprs.compile(named_children(last)[0]))
+            else:
+                body = self.block(parts)
+                value = None
+        finally:
+            self.scopes.pop()
+
+        def g(fr: Frame) -> Gen:
+            if body is not None:
+                code = yield from body(fr)
+                if code:
+                    raise NotAnalysed(f"control leaves a statement expression at {fr[0].loc[0]}:{fr[0].loc[1]}")
+            return (yield from value(fr)) if value is not None else 0
+
+        return Expr(True, g)
+
+    def expansion(self, text: str, loc: Loc, what: str) -> Expr:
+        """A macro's expansion compiled in this scope; steps cite the line that uses the macro."""
+        self._loc_override.append(loc)
+        try:
+            tree = parse_c(f"void __expansion(void)\n{{\n({text});\n}}\n")
+            stmt = _only_statement(tree.root_node)
+            if stmt is not None and stmt.type == "expression_statement" and not stmt.has_error:
+                return self.exprs.compile(named_children(stmt)[0])
+            tree = parse_c(f"void __expansion(void)\n{{\n{text};\n}}\n")
+            body = tree.root_node.named_children[0].child_by_field_name("body") if tree.root_node.named_children else None
+            if body is None or body.has_error:
+                raise NotAnalysed(f"{what} expands to `{text[:120]}`, which does not parse at {loc[0]}:{loc[1]}")
+            run = self.block(list(body.named_children))  # a declaration macro declares here
+
+            def g(fr: Frame) -> Gen:
+                code = yield from run(fr)
+                if code == RETURN:
+                    raise NotAnalysed(f"{what} returns from its caller at {loc[0]}:{loc[1]}")
+                return 0
+
+            return Expr(True, g)
+        finally:
+            self._loc_override.pop()
+
+    def declare(self, name: str, type_text: str, pointer: bool, array: bool = False, struct: bool = False) -> int:
         i = self.nslots
         self.nslots += 1
-        self.scopes[-1][name] = (i, norm)
+        self.scopes[-1][name] = Local(i, normaliser(type_text, pointer), ctype_of(type_text, pointer),
+                                      type_text, pointer, array, struct)
         return i
+
+    def declare_static(self, name: str, init: Any) -> str:
+        qualified = f"{self.name}::{name}"
+        self.scopes[-1][name] = GlobalPtr(qualified, init)
+        return qualified
+
+    def pp_ifdef(self, node: tree_sitter.Node) -> bool:
+        return self.pp.ifdef_taken(node)
+
+    def pp_value(self, node: tree_sitter.Node) -> int:
+        return self.pp.value(node)
 
     # ---- function
     def build(self) -> CFunction:
@@ -186,8 +335,11 @@ class _FunctionCompiler:
             returns_pointer = returns_pointer or decl.type == "pointer_declarator"
             decl = decl.child_by_field_name("declarator")
         # C converts the returned value to the declared type (bool f() returns 0 or 1)
-        ret_norm = normaliser(node_text(self.node.child_by_field_name("type")), returns_pointer)
-        params: list[int] = []
+        ret_type = node_text(self.node.child_by_field_name("type"))
+        ret_norm = normaliser(ret_type, returns_pointer)
+        if ret_type.strip() == "void" and not returns_pointer:
+            ret_norm = _none
+        params: list[Local] = []
         plist = decl.child_by_field_name("parameters") if decl is not None else None
         for p in named_children(plist) if plist is not None else []:
             if p.type != "parameter_declaration":
@@ -195,20 +347,24 @@ class _FunctionCompiler:
             d = p.child_by_field_name("declarator")
             if d is None:  # (void)
                 continue
-            pname, pointer, _ = _declarator_name(d)
-            params.append(self.declare(pname, normaliser(node_text(p.child_by_field_name("type")), pointer)))
-        body = self.stmt(self.node.child_by_field_name("body") or self.node)
+            pname, pointer, _ = declarator_name(d)
+            self.declare(pname, node_text(p.child_by_field_name("type")), pointer)
+            found = self.local(pname)
+            assert found is not None
+            params.append(found)
+        if self.name in self.program.images:  # only code as posted, never the tree's
+            self._implicit_locals()
+        body: Stmt = self.stmt(self.node.child_by_field_name("body") or self.node)
         nslots, fname, where = self.nslots, self.name, self.loc(self.node)
-        norms = [self.slot_norm(i) for i in params]
 
         def fn(cx: Cpu, args: list[Any]) -> Gen:
             if len(args) != len(params):
                 raise NotAnalysed(f"{fname}() called with {len(args)} arguments at {cx.loc[0]}:{cx.loc[1]}")
             if len(cx.stack) > _MAX_DEPTH:
                 raise NotAnalysed(f"call depth above {_MAX_DEPTH} in {fname}() at {where[0]}:{where[1]}")
-            fr: Frame = [cx, None] + [0] * (nslots - 2)
-            for i, norm, v in zip(params, norms, args, strict=True):
-                fr[i] = norm(v)
+            fr: Frame = [cx, None, None] + [0] * (nslots - 3)
+            for p, v in zip(params, args, strict=True):
+                fr[p.slot] = p.norm(v)
             cx.called.add(fname)
             cx.enter(fname)
             yield from body(fr)
@@ -217,284 +373,49 @@ class _FunctionCompiler:
 
         return fn
 
-    def slot_norm(self, i: int) -> Callable[[Any], Any]:
-        for scope in self.scopes:
-            for slot, norm in scope.values():
-                if slot == i:
-                    return norm
-        raise AssertionError(i)
-
-    # ---- statements
-    def stmt(self, node: tree_sitter.Node) -> Stmt:
-        handler = getattr(self, "_s_" + node.type, None)
-        loc = self.loc(node)
-        if handler is None:
-            return _raise_stmt(f"unsupported C statement {node.type} `{node_text(node).splitlines()[0]}`", loc)
-        try:
-            body: Stmt = handler(node)
-        except NotAnalysed as exc:
-            return _raise_stmt(str(exc), loc)
-        return body
-
-    def block(self, nodes: list[tree_sitter.Node]) -> Stmt:
-        stmts = [self.stmt(n) for n in nodes if n.type not in ("comment", "{", "}")]
-        if len(stmts) == 1:
-            return stmts[0]
-
-        def g(fr: Frame) -> Gen:
-            for s in stmts:
-                code = yield from s(fr)
-                if code:
-                    return code
-            return _NORMAL
-
-        return g
-
-    def _s_compound_statement(self, node: tree_sitter.Node) -> Stmt:
-        self.scopes.append({})
-        body = self.block(list(node.named_children))
-        self.scopes.pop()
-        return body
-
-    def _s_comment(self, node: tree_sitter.Node) -> Stmt:
-        return _nothing
-
-    def _s_expression_statement(self, node: tree_sitter.Node) -> Stmt:
-        inner = named_children(node)
-        if not inner:
-            return _nothing
-        return self._located(self.exprs.compile(inner[0]), self.loc(node))
-
-    def _located(self, e: Expr, loc: Loc) -> Stmt:
-        eg = lift(e)
-
-        def g(fr: Frame) -> Gen:
-            fr[0].loc = loc
-            yield from eg(fr)
-            return _NORMAL
-
-        return g
-
-    def _s_declaration(self, node: tree_sitter.Node) -> Stmt:
-        type_text = node_text(node.child_by_field_name("type"))
-        parts: list[Stmt] = []
-        for d in node.children_by_field_name("declarator"):
-            init = d.child_by_field_name("value") if d.type == "init_declarator" else None
-            target = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
-            assert target is not None
-            name, pointer, array = _declarator_name(target)
-            if array:
-                raise NotAnalysed(f"array declaration `{node_text(d)}` at {self.loc(d)[0]}:{self.loc(d)[1]}")
-            value = self.exprs.compile(init) if init is not None else Expr(False, lambda fr: 0)
-            slot = self.declare(name, normaliser(type_text, pointer))  # after the initialiser: C scope
-            norm = self.slot_norm(slot)
-            vg = lift(value)
-            loc = self.loc(d)
-
-            def g(fr: Frame, vg: Callable[[Frame], Gen] = vg, slot: int = slot,
-                  norm: Callable[[Any], Any] = norm, loc: Loc = loc) -> Gen:
-                fr[0].loc = loc
-                fr[slot] = norm((yield from vg(fr)))
-                return _NORMAL
-
-            parts.append(g)
-        return self._seq(parts)
-
-    def _seq(self, parts: list[Stmt]) -> Stmt:
-        if len(parts) == 1:
-            return parts[0]
-
-        def g(fr: Frame) -> Gen:
-            for p in parts:
-                yield from p(fr)
-            return _NORMAL
-
-        return g
-
-    def _cond(self, node: tree_sitter.Node) -> Callable[[Frame], Gen]:
-        cond = node.child_by_field_name("condition")
-        if cond is None:
-            raise NotAnalysed(f"{node.type} without a condition")
-        if cond.type in ("parenthesized_expression", "condition_clause"):
-            inner = named_children(cond)
-            cond = inner[-1] if inner else cond
-        e = lift(self.exprs.compile(cond))
-        loc = self.loc(cond)
-
-        def g(fr: Frame) -> Gen:
-            fr[0].loc = loc
-            return (yield from e(fr))
-
-        return g
-
-    def _s_if_statement(self, node: tree_sitter.Node) -> Stmt:
-        cond = self._cond(node)
-        then = self.stmt(node.child_by_field_name("consequence") or node)
-        alt_node = node.child_by_field_name("alternative")
-        if alt_node is not None and alt_node.type == "else_clause":
-            alt_node = named_children(alt_node)[0]
-        alt = self.stmt(alt_node) if alt_node is not None else _nothing
-
-        def g(fr: Frame) -> Gen:
-            c = yield from cond(fr)
-            return (yield from (then if c else alt)(fr))
-
-        return g
-
-    def _loop(self, cond: Callable[[Frame], Gen] | None, body: Stmt, update: Callable[[Frame], Gen] | None,
-              test_first: bool) -> Stmt:
-        def g(fr: Frame) -> Gen:
-            first = True
-            while True:
-                if (test_first or not first) and cond is not None and not (yield from cond(fr)):
-                    return _NORMAL
-                first = False
-                code = yield from body(fr)
-                if code == _BREAK:
-                    return _NORMAL
-                if code == _RETURN:
-                    return code
-                if update is not None:
-                    yield from update(fr)
-
-        return g
-
-    def _s_while_statement(self, node: tree_sitter.Node) -> Stmt:
-        return self._loop(self._cond(node), self.stmt(node.child_by_field_name("body") or node), None, True)
-
-    def _s_do_statement(self, node: tree_sitter.Node) -> Stmt:
-        return self._loop(self._cond(node), self.stmt(node.child_by_field_name("body") or node), None, False)
-
-    def _s_for_statement(self, node: tree_sitter.Node) -> Stmt:
-        self.scopes.append({})
-        init_node = node.child_by_field_name("initializer")
-        init: Stmt = _nothing
-        if init_node is not None:
-            init = self.stmt(init_node) if init_node.type == "declaration" else self._located(
-                self.exprs.compile(init_node), self.loc(init_node))
-        cond_node = node.child_by_field_name("condition")
-        cond = lift(self.exprs.compile(cond_node)) if cond_node is not None else None
-        upd_node = node.child_by_field_name("update")
-        update = lift(self.exprs.compile(upd_node)) if upd_node is not None else None
-        body = self.stmt(node.child_by_field_name("body") or node)
-        self.scopes.pop()
-        loop = self._loop(cond, body, update, True)
-
-        def g(fr: Frame) -> Gen:
-            yield from init(fr)
-            return (yield from loop(fr))
-
-        return g
-
-    def _s_return_statement(self, node: tree_sitter.Node) -> Stmt:
-        inner = named_children(node)
-        loc = self.loc(node)
-        vg = lift(self.exprs.compile(inner[0])) if inner else None
-
-        def g(fr: Frame) -> Gen:
-            fr[0].loc = loc
-            if vg is not None:
-                fr[1] = yield from vg(fr)
-            return _RETURN
-
-        return g
-
-    def _s_break_statement(self, node: tree_sitter.Node) -> Stmt:
-        return _const_stmt(_BREAK)
-
-    def _s_continue_statement(self, node: tree_sitter.Node) -> Stmt:
-        return _const_stmt(_CONTINUE)
-
-    # ---- preprocessor conditionals inside bodies, decided against kconfig now
-    def _s_preproc_ifdef(self, node: tree_sitter.Node) -> Stmt:
-        name = node_text(node.child_by_field_name("name"))
-        taken = self._pp_defined(name, node)
-        if node.children and node_text(node.children[0]) == "#ifndef":
-            taken = not taken
-        return self._preproc_branch(node, taken)
-
-    def _s_preproc_if(self, node: tree_sitter.Node) -> Stmt:
-        cond = node.child_by_field_name("condition")
-        if cond is None:
-            raise NotAnalysed("#if without a condition")
-        return self._preproc_branch(node, bool(self._pp_eval(cond)))
-
-    _s_preproc_elif = _s_preproc_if
-
-    def _s_preproc_else(self, node: tree_sitter.Node) -> Stmt:
-        return self._preproc_branch(node, True)
-
-    def _preproc_branch(self, node: tree_sitter.Node, taken: bool) -> Stmt:
-        alternative = node.child_by_field_name("alternative")
-        if not taken:
-            return self.stmt(alternative) if alternative is not None else _nothing
-        skip = {(c.start_byte, c.end_byte) for c in (node.child_by_field_name("name"),
-                node.child_by_field_name("condition"), alternative) if c is not None}
-        body = [c for c in node.named_children
-                if (c.start_byte, c.end_byte) not in skip and c.type != "comment"]
-        return self.block(body)
-
-    def _pp_eval(self, node: tree_sitter.Node) -> int:
-        t = node.type
-        if t == "number_literal":
-            return int(node_text(node).rstrip("uUlL"), 0)
-        if t == "identifier":
-            name = node_text(node)
-            self._pp_defined(name, node)  # a macro outside kconfig has a value we do not know
-            v = self.program.kconfig.get(name, 0)
-            return v if isinstance(v, int) else int(_kconfig_defined(self.program.kconfig, name))
-        if t == "preproc_defined":
-            return int(self._pp_defined(node_text(named_children(node)[0]), node))
-        if t == "call_expression" and node_text(node.child_by_field_name("function")) in ("IS_ENABLED", "IS_BUILTIN"):
-            return int(self._pp_defined(node_text(named_children(node.child_by_field_name("arguments") or node)[0]), node))
-        if t == "parenthesized_expression":
-            return self._pp_eval(named_children(node)[0])
-        if t == "unary_expression" and node_text(node.child_by_field_name("operator")) == "!":
-            return int(not self._pp_eval(node.child_by_field_name("argument") or node))
-        if t == "binary_expression":
-            op = node_text(node.child_by_field_name("operator"))
-            a = self._pp_eval(node.child_by_field_name("left") or node)
-            b = self._pp_eval(node.child_by_field_name("right") or node)
-            table = {"&&": int(bool(a and b)), "||": int(bool(a or b)), "==": int(a == b), "!=": int(a != b),
-                     ">": int(a > b), "<": int(a < b), ">=": int(a >= b), "<=": int(a <= b)}
-            if op in table:
-                return table[op]
-        loc = self.loc(node)
-        raise NotAnalysed(f"preprocessor condition `{node_text(node)}` at {loc[0]}:{loc[1]}")
-
-    def _pp_defined(self, name: str, node: tree_sitter.Node) -> bool:
-        """A CONFIG_ symbol the map lacks is unset; other macros (MAX_ORDER, ...) come from unread headers."""
-        if name in self.program.kconfig or name.startswith("CONFIG_"):
-            return _kconfig_defined(self.program.kconfig, name)
-        loc = self.loc(node)
-        raise NotAnalysed(f"preprocessor test of `{name}`, which is not a kconfig symbol, at {loc[0]}:{loc[1]}")
+    def _implicit_locals(self) -> None:
+        """A sketch typed in a mail may use a loop counter it never declares (``for (i = 1; ...``):
+        a name whose first use is an assignment, and that nothing else defines, is taken as a
+        local ``int``, and the verdict says so."""
+        body = self.node.child_by_field_name("body")
+        if body is None:
+            return
+        declared: set[str] = set()
+        seen: set[str] = set()
+        stack = [body]
+        order: list[tree_sitter.Node] = []
+        while stack:
+            n = stack.pop()
+            order.append(n)
+            stack.extend(reversed(n.children))
+        for n in order:
+            if n.type in ("init_declarator", "declaration", "pointer_declarator", "array_declarator"):
+                d = n.child_by_field_name("declarator")
+                if d is not None and d.type == "identifier":
+                    declared.add(node_text(d))
+            if n.type != "identifier" or n.parent is None or n.parent.type == "call_expression":
+                continue
+            name = node_text(n)
+            if name in seen or name in declared or self.local(name) is not None:
+                continue
+            seen.add(name)
+            parent = n.parent
+            if (parent.type == "assignment_expression" and parent.child_by_field_name("left") == n
+                    and self.constant(name) is None and self.macro(name) is None):
+                self.declare(name, "int", False)
+                row = n.start_point.row
+                self.program.repairs[f"{self.file}:{self.image.start_line + row}: `{name}` is not declared in "
+                                     f"{self.name}() as posted, taken as a local int"] = None
 
 
-def _kconfig_defined(kconfig: Mapping[str, bool | int | str], name: str) -> bool:
-    value = kconfig.get(name, False)
-    if isinstance(value, str):
-        return value not in ("", "n")
-    return bool(value)
+def _none(v: Any) -> None:
+    return None
 
 
-def _nothing(fr: Frame) -> Gen:
-    return _NORMAL
-    yield
+def _only_statement(root: tree_sitter.Node) -> tree_sitter.Node | None:
+    if not root.named_children:
+        return None
+    body = root.named_children[0].child_by_field_name("body")
+    stmts = named_children(body) if body is not None else []
+    return stmts[0] if len(stmts) == 1 else None
 
-
-def _const_stmt(code: int) -> Stmt:
-    def g(fr: Frame) -> Gen:
-        return code
-        yield
-
-    return g
-
-
-def _raise_stmt(reason: str, loc: Loc) -> Stmt:
-    message = reason if " at " in reason else f"{reason} at {loc[0]}:{loc[1]}"
-
-    def g(fr: Frame) -> Gen:
-        raise NotAnalysed(message)
-        yield
-
-    return g

@@ -42,11 +42,13 @@ def judge(system: SimSystem) -> list[Breach]:
     system.drain()
     st = system.state
     found: list[Breach] = []
+    for where in dict.fromkeys(st.cut):
+        found.append(Breach("budget-exceeded", f"thread stopped: {where}"))
     if st.double_freed:
         found.append(Breach("double-free", f"{_pages(st.double_freed)} freed twice",
                             tuple(sorted(st.double_freed)), ("free_the_page", "__free_one_page")))
     lost = [i for i, w in enumerate(st.where) if w is Where.LOST]
-    never = [i for i, w in enumerate(st.where) if w is Where.ALLOCATED]
+    never = [i for i, w in enumerate(st.where) if w is Where.ALLOCATED] if system.judge_leaks else []
     if lost or never:
         parts = []
         if lost:
@@ -61,16 +63,16 @@ def judge(system: SimSystem) -> list[Breach]:
         found.append(Breach("bad-page", f'Bad page state: "{reason}" on {_pages(set(pages))}',
                             tuple(sorted(set(pages))), ("check_free_page", "bad_page")))
     for bug in dict.fromkeys(st.vm_bugs):
-        found.append(Breach("bad-page", f"VM_BUG_ON fired: {bug}", (), ("VM_BUG_ON_PAGE",)))
+        found.append(Breach("assertion", bug, (), (bug.split("(")[0].split(":")[0],)))
     memcg = st.memcgs[MEMCG_M]
     still = tuple(i for i in range(st.nr_pages) if st.fields["memcg_data"][i] & ~3)
-    if memcg.charged > 0:
+    if memcg.charged > 0 and system.judge_leaks:
         found.append(Breach("charge-leak", f"{memcg.charged} page(s) still charged to memcg {memcg.name}",
                             still, ("memcg_data", "mem_cgroup_uncharge", "__memcg_kmem_uncharge_page")))
     elif memcg.charged < 0:
         found.append(Breach("over-uncharge", f"memcg {memcg.name} uncharged {-memcg.charged} page(s) more than charged",
                             still, ("memcg_data", "__memcg_kmem_uncharge_page", "page_counter")))
-    if memcg.css > 0:
+    if memcg.css > 0 and system.judge_leaks:
         found.append(Breach("css-imbalance", f"css reference leaked: {memcg.css} get(s) on {memcg.name} never put",
                             (), ("css_get", "css_get_many", "css_put")))
     elif memcg.css < 0:

@@ -4,8 +4,8 @@ A scenario file holds ``name``, ``description``, ``exercises`` (the functions wh
 the scenario relevant), a ``[setup]`` snippet run to completion before the threads start (extra
 references), ``[[thread]]`` tables with ``name`` and ``code``, and optionally ``compound`` and
 ``kmem`` (lists of true/false) to restrict the configurations it runs in. Snippets see ``page`` (the
-first page of the allocation) and ``order``; the allocation itself (order, __GFP_COMP,
-__GFP_ACCOUNT) comes from the configuration being simulated.
+first page of the allocation), ``order`` and ``gfp`` (the allocation's flags); the allocation
+itself (order, __GFP_COMP, __GFP_ACCOUNT) comes from the configuration being simulated.
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from typing import Any
 from ..model import FunctionImage
 from ._errors import ScenarioError
 
-__all__ = ["BUILTIN_DIR", "Scenario", "Snippet", "load_scenarios"]
+__all__ = ["BUILTIN_DIR", "HARNESS_EXERCISES", "Scenario", "Snippet", "load_scenarios", "snippet"]
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
-_SIGNATURE = "void {name}(struct page *page, unsigned int order)"
+_SIGNATURE = "void {name}(struct page *page, unsigned int order, gfp_t gfp)"
+HARNESS_EXERCISES = frozenset({"__memcg_kmem_charge_page"})
+"""What every scenario runs before its threads: the allocation's kmem charge (§3) in the kmem
+configurations, so a revision of it is simulated by every scenario."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +35,8 @@ class Snippet:
 
     name: str
     image: FunctionImage
-    """``void <name>(struct page *page, unsigned int order) { <code> }`` with line numbers of
-    the scenario file."""
+    """``void <name>(struct page *page, unsigned int order, gfp_t gfp) { <code> }`` with line
+    numbers of the scenario file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,11 @@ class Scenario:
     compound: tuple[bool, ...] = (False, True)
     """Which allocations the scenario makes sense for (``compound = [false]`` in the file)."""
     kmem: tuple[bool, ...] = (False, True)
+    judge_leaks: bool = True
+    """False for a generic harness: it does not know which references the function owns, so a
+    page still allocated (and its charge and css reference) at the end is not a leak there."""
+    note: str = ""
+    """Said with every verdict of the scenario (a generic harness says it is one)."""
 
 
 def load_scenarios(dirs: Sequence[Path] = ()) -> tuple[Scenario, ...]:
@@ -84,13 +92,13 @@ def _load(path: Path, cite: str) -> Scenario:
     search_from = 0
     setup = None
     if "setup" in raw:
-        setup, search_from = _snippet(raw["setup"], "setup", text, search_from, path, cite)
+        setup, search_from = snippet(raw["setup"], "setup", text, search_from, path, cite)
     threads = []
     for i, table in enumerate(threads_raw):
         if not isinstance(table, dict):
             raise ScenarioError(f"{path}: [[thread]] {i + 1} is not a table")
-        snippet, search_from = _snippet(table, _str(table, "name", path), text, search_from, path, cite)
-        threads.append(snippet)
+        thread, search_from = snippet(table, _str(table, "name", path), text, search_from, path, cite)
+        threads.append(thread)
     return Scenario(
         compound=_flags(raw, "compound", path),
         kmem=_flags(raw, "kmem", path),
@@ -118,7 +126,7 @@ def _str(table: dict[str, Any], key: str, path: Path) -> str:
     return value
 
 
-def _snippet(table: Any, name: str, text: str, search_from: int, path: Path, cite: str) -> tuple[Snippet, int]:
+def snippet(table: Any, name: str, text: str, search_from: int, path: Path, cite: str) -> tuple[Snippet, int]:
     if not isinstance(table, dict) or not isinstance(table.get("code"), str):
         raise ScenarioError(f"{path}: {name}: `code` must be a string of C statements")
     code: str = table["code"]

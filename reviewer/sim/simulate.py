@@ -17,10 +17,11 @@ from .._config import SimulatorConfig
 from ..model import FunctionImage, SimConfig, SimVerdict, Status, TouchedFunction, Violation
 from ._errors import NotAnalysed
 from .explore import Budget, Exploration, System, explore
+from .harness import GENERIC, generic_scenarios
 from .interp import Program, SourceLookup
 from .model.state import ModelOptions
 from .properties import Breach, judge
-from .scenario import Scenario, load_scenarios
+from .scenario import HARNESS_EXERCISES, Scenario, load_scenarios
 from .system import RawStep, RunPlan, SimSystem
 from .trace import symbols_of, trace_steps
 
@@ -89,13 +90,15 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
     try:
         setup = program.compile_image(scenario.setup.image, scenario.setup.image.name) if scenario.setup else None
         threads = tuple((t.name, program.compile_image(t.image, t.image.name)) for t in scenario.threads)
+        charge = program.function("__memcg_kmem_charge_page")
     except NotAnalysed as exc:
-        return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
-    plan = RunPlan(config=config, options=options, setup=setup, threads=threads)
+        return _not_analysed(revision_id, scenario, config, exc)
+    plan = RunPlan(config=config, options=options, setup=setup, threads=threads, charge=charge,
+                   judge_leaks=scenario.judge_leaks, dispatch=program.function, layout=program.struct_layout)
     try:
         initial = plan.initial_state()
     except NotAnalysed as exc:
-        return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
+        return _not_analysed(revision_id, scenario, config, exc)
     shortest: dict[tuple[str, str], _Found] = {}
     finals: set[object] = set()
     called: set[str] = set()
@@ -120,7 +123,7 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
         # explorer may skip the replays that check a reversed race can run.
         exploration = explore(factory, on_execution, budget, reduction=reduction, blocking=False)
     except NotAnalysed as exc:
-        return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=str(exc)), None, 0)
+        return _not_analysed(revision_id, scenario, config, exc)
     violations = [_violation(b, raw, names, fns, by_cpu)
                   for _, b, raw, names, fns, by_cpu in sorted(shortest.values(), key=_order)]
     if not exploration.complete and exploration.stopped_by != "steps":
@@ -128,10 +131,16 @@ def run_cell(program: Program, scenario: Scenario, config: SimConfig, options: M
                                     f"search stopped by the {exploration.stopped_by} budget after "
                                     f"{exploration.executions} executions"))
     exercised = tuple(sorted(called & touched))
+    reason = "; ".join([*([scenario.note] if scenario.note else []), *program.repairs])
     verdict = SimVerdict(revision_id=revision_id, scenario=scenario.name, config=config,
                          outcome="violation" if violations else "clean", executions=exploration.executions,
-                         violations=tuple(violations), functions=exercised)
+                         violations=tuple(violations), functions=exercised, reason=reason)
     return CellResult(verdict, exploration, len(finals))
+
+
+def _not_analysed(revision_id: str, scenario: Scenario, config: SimConfig, exc: Exception) -> CellResult:
+    reason = f"{GENERIC}: {exc}" if scenario.note.startswith(GENERIC) else str(exc)
+    return CellResult(SimVerdict(revision_id, scenario.name, config, "not-analysed", 0, reason=reason), None, 0)
 
 
 _Found = tuple[int, Breach, list[RawStep], tuple[str, ...], tuple[str, ...], tuple[tuple[int, tuple[str, ...]], ...]]
@@ -170,14 +179,24 @@ def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *,
     options = model_options(kconfig, split_hoists_head_load=split_hoists_head_load,
                             tail_loop_per_page=tail_loop_per_page)
     budget = Budget(config.max_executions, config.max_steps, config.max_seconds)
-    post_program = Program(post, kconfig=kconfig, lookup=post_lookup, debug_vm=options.debug_vm)
-    pre_program = Program(pre, kconfig=kconfig, lookup=pre_lookup, debug_vm=options.debug_vm)
+    post_program = Program(post, kconfig=kconfig, lookup=post_lookup, debug_vm=options.debug_vm,
+                           max_iterations=config.max_steps)
+    pre_program = Program(pre, kconfig=kconfig, lookup=pre_lookup, debug_vm=options.debug_vm,
+                          max_iterations=config.max_steps)
     kkey = tuple(sorted((k, str(v)) for k, v in kconfig.items()))
     revision: list[SimVerdict] = []
     base: list[SimVerdict] = []
-    for scenario in scenarios:
-        if not touched & set(scenario.exercises):
-            continue
+    relevant = [s for s in scenarios if touched & (set(s.exercises) | HARNESS_EXERCISES)]
+    exercised = set(HARNESS_EXERCISES).union(*(s.exercises for s in scenarios))
+    for plan in (generic_scenarios(fn.post) for fn in functions if fn.post is not None and fn.name not in exercised):
+        if plan is not None and plan.problem:  # the generic harness cannot call it: say why, per cell
+            for cfg in configurations(config.orders):
+                v = SimVerdict(revision_id, f"{GENERIC}: {plan.function}", cfg, "not-analysed", 0, reason=plan.problem)
+                revision.append(v)
+                base.append(replace(v, revision_id=base_id))
+        elif plan is not None:
+            relevant.extend(plan.scenarios)
+    for scenario in relevant:
         for cfg in configurations(config.orders):
             if cfg.compound not in scenario.compound or cfg.kmem not in scenario.kmem:
                 continue
@@ -193,6 +212,10 @@ def simulate_revision(revision_id: str, functions: Sequence[TouchedFunction], *,
                             touched=touched).verdict
             base.append(base_verdict)
             revision.append(classify(mine, base_verdict))
+    for lookup in (post_lookup, pre_lookup):
+        flush = getattr(lookup, "flush", None)
+        if flush is not None:
+            flush()
     return SimulationResult(tuple(revision), tuple(base))
 
 
@@ -230,5 +253,6 @@ def classify(mine: SimVerdict, base: SimVerdict) -> SimVerdict:
     if base.outcome == "not-analysed":
         # Nothing to compare with: each violation counts as introduced (the cautious side), and
         # the verdict says why, so a reader does not take "introduced" as proven.
-        reason = f"base not analysed ({base.reason}): every violation counts as introduced"
+        why = f"base not analysed ({base.reason}): every violation counts as introduced"
+        reason = f"{reason}; {why}" if reason else why
     return replace(mine, violations=tuple(out), outcome="violation" if live else "clean", reason=reason)

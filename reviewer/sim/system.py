@@ -7,17 +7,26 @@ work after it). Every step is recorded for the counterexample trace.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..model import SimConfig
-from ._errors import NotAnalysed
+from ._errors import BudgetExceeded, NotAnalysed
 from .explore import Access
 from .interp import CFunction
 from .model.free import drain_pcp
 from .model.put import allocate
-from .model.state import Cpu, Gen, KernelState, ModelOptions, PagePtr
+from .model.state import (
+    GFP_ACCOUNT,
+    GFP_COMP,
+    GFP_KERNEL,
+    Cpu,
+    Gen,
+    KernelState,
+    ModelOptions,
+    PagePtr,
+)
 
 __all__ = ["HARNESS_CPU", "RawStep", "RunPlan", "SimSystem"]
 
@@ -37,15 +46,48 @@ class RunPlan:
     options: ModelOptions
     setup: CFunction | None
     threads: tuple[tuple[str, CFunction], ...]
+    judge_leaks: bool = True
+    """Scenario.judge_leaks: False for a generic harness."""
+    dispatch: Callable[[str], CFunction] | None = None
+    layout: Callable[[str], dict[str, str] | None] | None = None
+    """The tree's struct layouts (Program.struct_layout)."""
+    """The program's resolver: how the model's functions call other kernel functions."""
+    charge: CFunction | None = None
+    """``__memcg_kmem_charge_page`` as the program resolves it (a revision's, or the model's);
+    None: the model's, called directly."""
+
+    def cpu(self, tid: int, name: str, state: KernelState) -> Cpu:
+        cpu = Cpu(tid, name, state)
+        cpu.dispatch = self.dispatch
+        cpu.layout = self.layout
+        return cpu
+
+    @property
+    def gfp(self) -> int:
+        """The allocation's gfp flags: GFP_KERNEL, plus __GFP_ACCOUNT / __GFP_COMP as configured."""
+        cfg = self.config
+        return GFP_KERNEL | (GFP_ACCOUNT if cfg.kmem else 0) | (GFP_COMP if cfg.compound else 0)
+
+    def arguments(self) -> list[Any]:
+        """What every scenario snippet is called with: the first page, the order, the gfp flags."""
+        return [PagePtr(0), self.config.order, self.gfp]
 
     def initial_state(self) -> KernelState:
-        """The allocation as __alloc_pages leaves it, then the setup snippet run to its end."""
+        """The allocation as __alloc_pages leaves it (§3: the page, then the kmem charge), then the
+        setup snippet run to its end."""
         cfg = self.config
         state = KernelState.empty(1 << cfg.order, self.options)
-        allocate(state, cfg.order, compound=cfg.compound, kmem=cfg.kmem)
+        charged = cfg.kmem and self.options.memcg and self.options.memcg_kmem
+        allocate(state, cfg.order, compound=cfg.compound, kmem=cfg.kmem and self.charge is None)
+        if charged and self.charge is not None:
+            alloc_cpu = self.cpu(HARNESS_CPU, "alloc", state)
+            alloc_cpu.loc = ("(harness)", 0, "__alloc_pages_nodemask(): __memcg_kmem_charge_page()")
+            run_to_end(alloc_cpu, self.charge(alloc_cpu, [PagePtr(0), self.gfp, cfg.order]))
+            state.setup_called |= alloc_cpu.called
         if self.setup is not None:
-            setup_cpu = Cpu(HARNESS_CPU, "setup", state)
-            run_to_end(setup_cpu, self.setup(setup_cpu, [PagePtr(0), cfg.order]))
+            setup_cpu = self.cpu(HARNESS_CPU, "setup", state)
+            run_to_end(setup_cpu, self.setup(setup_cpu, self.arguments()))
+            state.setup_called |= setup_cpu.called
         return state
 
 
@@ -60,10 +102,14 @@ class _Thread:
 
 
 def _resume(cpu: Cpu, gen: Gen) -> bool:
-    """Run to the thread's next stop; False when it finished. Python errors become NotAnalysed."""
+    """Run to the thread's next stop; False when it finished (or ran out of its iteration budget,
+    which the state records for the budget-exceeded verdict). Python errors become NotAnalysed."""
     try:
         next(gen)
     except StopIteration:
+        return False
+    except BudgetExceeded as exc:
+        cpu.state.cut.append(str(exc))
         return False
     except (TypeError, ArithmeticError, ValueError, AttributeError) as exc:
         raise NotAnalysed(f"cannot evaluate ({exc}) at {cpu.loc[0]}:{cpu.loc[1]}") from exc
@@ -80,22 +126,23 @@ class SimSystem:
 
     def __init__(self, plan: RunPlan, initial: KernelState | None = None) -> None:
         """``initial``: plan.initial_state(), built once and copied for every execution."""
-        cfg = plan.config
         self.state = initial.copy() if initial is not None else plan.initial_state()
-        args: list[Any] = [PagePtr(0), cfg.order]
+        args = plan.arguments()
         self.trace: list[RawStep] = []
         self.footprints: list[tuple[int, frozenset[Access]]] = []
         """Every step's thread and accesses, in order (for counting Mazurkiewicz traces)."""
         self.threads: list[_Thread] = []
         self.names = tuple(name for name, _ in plan.threads)
         for tid, (name, fn) in enumerate(plan.threads):
-            cpu = Cpu(tid, name, self.state)
+            cpu = plan.cpu(tid, name, self.state)
             th = _Thread(cpu, fn(cpu, list(args)))
             th.done = not _resume(cpu, th.gen)  # thread-local prologue up to the first access
             cpu.pending.clear()
             th.next_loc, th.next_fn = cpu.loc, cpu.stack[-1] if cpu.stack else ""
             th.next_intro, cpu.intro = cpu.intro or None, []
             self.threads.append(th)
+        self.judge_leaks = plan.judge_leaks
+        self.plan = plan
         self.drained = False
         self.harness_entered: dict[str, None] = {}
 
@@ -137,7 +184,7 @@ class SimSystem:
         if self.drained:
             return
         self.drained = True
-        cpu = Cpu(HARNESS_CPU, "pcp drain", self.state)
+        cpu = self.plan.cpu(HARNESS_CPU, "pcp drain", self.state)
         cpu.loc = ("(harness)", 0, "drain pcp lists: free_pcppages_bulk()")
         gen = drain_pcp(cpu)
         while True:
@@ -166,5 +213,5 @@ class SimSystem:
 
     @property
     def called(self) -> frozenset[str]:
-        return frozenset(name for th in self.threads for name in th.cpu.called)
+        return frozenset(name for th in self.threads for name in th.cpu.called) | self.state.setup_called
 

@@ -1,12 +1,12 @@
 """Trees: each revision applied to a kernel git tree (or a synthetic base) without touching the
-user's checkout; touched functions before and after; callee lookup for the simulator."""
+user's checkout; touched functions before and after (callees are resolved by
+:mod:`reviewer.sim.resolve`)."""
 
 from __future__ import annotations
 
 from ._facts import FactKey, FactStore
 from ._functions import FunctionSpan, find_functions
 from ._git import Git, git_env, hardened_env, open_repo
-from ._lookup import SourceLookup
 from ._revision import apply_all, apply_revision, apply_synthetic, revision_ref, scratch_repo
 from ._search import GrepHit, TreeSearch
 from ._synthetic import layout_file, preimage_lines
@@ -17,7 +17,6 @@ __all__ = [
     "FunctionSpan",
     "Git",
     "GrepHit",
-    "SourceLookup",
     "TreeSearch",
     "apply_all",
     "apply_revision",

@@ -60,6 +60,7 @@ __all__ = ["NEAR", "PROPERTY_ORDER", "CommentLinker", "finding_identity", "link_
 BUDGET_EXCEEDED = "budget-exceeded"
 PROPERTY_ORDER = (
     "double-free", "bad-page", "charge-leak", "page-leak", "over-uncharge", "css-imbalance", "stale-read",
+    "assertion",
 )
 """The most serious first: among equally supported links, the first is the one shown."""
 NEAR = 3

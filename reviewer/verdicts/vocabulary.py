@@ -50,6 +50,7 @@ PROPERTY_WORDS: tuple[Phrase, ...] = (
     Phrase(r"\bover-?uncharg\w*\b|\buncharged? twice\b", ("over-uncharge",)),
     Phrase(r"\bcss\b|\bcss_(?:get|put)\w*\b", ("css-imbalance",)),
     Phrase(r"\bstale\b|\balready (?:be )?cleared\b|\bread reliably\b", ("stale-read",)),
+    Phrase(r"\b(?:VM_)?(?:BUG|WARN)_ON\w*\b|\bassert(?:ion|s)?\b", ("assertion",)),
 )
 """Prose that names a property the simulator checks."""
 

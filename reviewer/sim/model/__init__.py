@@ -23,7 +23,9 @@ _NAMES: tuple[tuple[Any, tuple[str, ...]], ...] = (
     (refs, ("PageHead", "PageTail", "PageCompound", "compound_head", "compound_order",
             "compound_nr", "page_count", "put_page_testzero", "get_page_unless_zero", "get_page")),
     (memcg, ("page_memcg", "PageMemcgKmem", "css_get", "css_get_many", "css_put", "css_put_many",
-             "mem_cgroup_uncharge", "__memcg_kmem_uncharge_page", "split_page_memcg")),
+             "mem_cgroup_uncharge", "__memcg_kmem_uncharge_page", "split_page_memcg",
+             "get_mem_cgroup_from_current", "mem_cgroup_is_root", "__memcg_kmem_charge",
+             "__memcg_kmem_uncharge")),
     (free, ("free_the_page", "free_unref_page", "__free_pages_ok", "free_pages_prepare",
             "check_free_page")),
     (put, ("put_page", "__put_page", "__put_single_page", "__put_compound_page",
@@ -38,8 +40,9 @@ def _table() -> Mapping[str, Primitive]:
             table[name] = getattr(module, name)
     table["page_cache_get_speculative"] = refs.get_page_unless_zero  # §2: add-unless-zero on SMP
     table["mem_cgroup_disabled"] = _mem_cgroup_disabled
+    table["memcg_kmem_enabled"] = _memcg_kmem_enabled
+    table["destroy_compound_page"] = put.free_compound_page  # page[1].compound_dtor: COMPOUND_PAGE_DTOR (§4.10)
     table["set_page_refcounted"] = put.set_page_refcounted
-    table["split_page_owner"] = _no_page_owner
     table["__memcg_kmem_charge_page"] = _kmem_charge_page
     return MappingProxyType(table)
 
@@ -56,9 +59,9 @@ def _mem_cgroup_disabled(cx: Cpu) -> Gen:
     yield
 
 
-def _no_page_owner(cx: Cpu, page: object, nr: object) -> Gen:
-    """page_owner bookkeeping is not modelled: it touches none of the modelled state."""
-    return None
+def _memcg_kmem_enabled(cx: Cpu) -> Gen:
+    """A static key set when the first kmem-accounted cgroup comes online: CONFIG_MEMCG_KMEM here."""
+    return cx.state.options.memcg and cx.state.options.memcg_kmem
     yield
 
 

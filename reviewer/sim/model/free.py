@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from .._errors import NotAnalysed
-from .memcg import PageMemcgKmem, __memcg_kmem_uncharge_page
+from .memcg import PageMemcgKmem
 from .refs import PageCompound, PageTail, as_page, compound_order, vm_bug
-from .state import BUDDY_MAPCOUNT, NO_HEAD, PG_HEAD, TAIL_MAPPING, Cpu, Gen, PagePtr, Where
+from .state import (
+    BUDDY_MAPCOUNT,
+    NO_HEAD,
+    PAGE_FLAGS_CHECK_AT_FREE,
+    PG_HEAD,
+    TAIL_MAPPING,
+    Cpu,
+    Gen,
+    PagePtr,
+    Where,
+)
 
 __all__ = [
     "__free_one_page",
@@ -43,7 +53,8 @@ def _bad_reason(cx: Cpu, p: int) -> str | None:
         reason = "non-NULL mapping"
     if cx.rd(p, "refcount") != 0:
         reason = "nonzero _refcount"
-    # no modelled flag is in PAGE_FLAGS_CHECK_AT_FREE (PG_head is not)
+    if cx.rd(p, "flags") & PAGE_FLAGS_CHECK_AT_FREE:  # PG_head is not in it
+        reason = "PAGE_FLAGS_CHECK_AT_FREE flag(s) set"
     if cx.rd(p, "memcg_data") & ~3:
         reason = "page still charged to cgroup"
     return reason
@@ -95,14 +106,15 @@ def free_pages_prepare(cx: Cpu, page: object, order: object, check_free: bool = 
     if opts.debug_vm:
         tail = yield from PageTail(cx, page, watch=False)
         if tail:
-            vm_bug(cx, f"free_pages_prepare: P{p} is PageTail")
+            vm_bug(cx, f"free_pages_prepare: P{p} is PageTail", "PageTail(page)")
     bad = 0
     if n > 0:
         compound = yield from PageCompound(cx, page, watch=False)
         if compound and opts.debug_vm:
             corder = yield from compound_order(cx, page, watch=False)
             if corder != n:
-                vm_bug(cx, f"free_pages_prepare: compound_order(P{p}) {corder} != order {n}")
+                vm_bug(cx, f"free_pages_prepare: compound_order(P{p}) {corder} != order {n}",
+                       "compound && compound_order(page) != order")
         per_page = opts.tail_loop_per_page
         if not per_page:
             yield  # §8.6: the tail loop is one step of free_pages_prepare
@@ -122,9 +134,9 @@ def free_pages_prepare(cx: Cpu, page: object, order: object, check_free: bool = 
     if opts.memcg and opts.memcg_kmem:
         kmem = yield from PageMemcgKmem(cx, page, watch=False)
         if kmem:
-            yield from __memcg_kmem_uncharge_page(cx, page, n)
+            yield from cx.call("__memcg_kmem_uncharge_page", page, n)
     if check_free:
-        bad += yield from check_free_page(cx, page)
+        bad += yield from cx.call("check_free_page", page)
     if bad:
         cx.effect(f"free_pages_prepare(P{p}, {n}) = false: {bad} bad page(s), block abandoned")
         cx.stack.pop()
@@ -179,12 +191,14 @@ def __free_one_page(cx: Cpu, page: object, order: object, *, from_pcp: bool = Fa
     return None
 
 
-def __free_pages_ok(cx: Cpu, page: object, order: object) -> Gen:
-    """free_pages_prepare(check_free=true); if it fails the block is lost, else free_one_page (§4.6)."""
+def __free_pages_ok(cx: Cpu, page: object, order: object, fpi_flags: object = 0) -> Gen:
+    """free_pages_prepare(check_free=true); if it fails the block is lost, else free_one_page (§4.6).
+    ``fpi_flags`` (FPI_NONE from every caller the model has) changes nothing the model holds."""
     p = as_page(cx, page, "__free_pages_ok")
     n = check_order(cx, order, "__free_pages_ok")
+    cx.acted(f"__free_pages_ok(P{p}, {n})")
     cx.enter("__free_pages_ok")
-    ok = yield from free_pages_prepare(cx, page, n, True)
+    ok = yield from cx.call("free_pages_prepare", page, n, True)
     if ok:
         yield from __free_one_page(cx, page, n)
     else:
@@ -197,8 +211,9 @@ def free_unref_page(cx: Cpu, page: object) -> Gen:
     """Order 0 to the pcp list; the head check is deferred to the drain unless DEBUG_VM (§4.5)."""
     p = as_page(cx, page, "free_unref_page")
     st = cx.state
+    cx.acted(f"free_unref_page(P{p})")
     cx.enter("free_unref_page")
-    ok = yield from free_pages_prepare(cx, page, 0, st.options.debug_vm)
+    ok = yield from cx.call("free_pages_prepare", page, 0, st.options.debug_vm)
     if not ok:
         _mark_lost(cx, p, 0)
     else:
@@ -224,9 +239,9 @@ def free_the_page(cx: Cpu, page: object, order: object) -> Gen:
     cx.announce(f"free_the_page(P{p}, order {n})")
     cx.enter("free_the_page")
     if n == 0:
-        yield from free_unref_page(cx, page)
+        yield from cx.call("free_unref_page", page)
     else:
-        yield from __free_pages_ok(cx, page, n)
+        yield from cx.call("__free_pages_ok", page, n, 0)
     cx.stack.pop()
     return None
 

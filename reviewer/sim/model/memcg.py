@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from .._errors import NotAnalysed
 from .refs import as_page, compound_nr
-from .state import KMEM, Cpu, Gen
+from .state import KMEM, MEMCG_M, ROOT_MEMCG, Cpu, Gen
 
 __all__ = [
     "PageMemcgKmem",
+    "__memcg_kmem_charge",
+    "__memcg_kmem_uncharge",
+    "get_mem_cgroup_from_current",
+    "mem_cgroup_is_root",
     "__memcg_kmem_charge_page",
     "__memcg_kmem_uncharge_page",
     "css_get",
@@ -175,3 +179,39 @@ def _show(cx: Cpu, data: int) -> str:
     m = cx.state.memcgs.get(data & ~_FLAG_BITS)
     name = m.name if m else hex(data & ~_FLAG_BITS)
     return name + ("|KMEM" if data & KMEM else "")
+
+
+def get_mem_cgroup_from_current(cx: Cpu) -> Gen:
+    """§3: the current task is in the scenarios' memcg M; a css reference is taken (css_tryget)."""
+    cx.enter("get_mem_cgroup_from_current")
+    yield from _css_add(cx, MEMCG_M, 1, "css_tryget")
+    cx.stack.pop()
+    return MEMCG_M
+
+
+def mem_cgroup_is_root(cx: Cpu, memcg: object) -> Gen:
+    """The model has one non-root memcg, M; the root is never charged (§1)."""
+    return memcg == ROOT_MEMCG
+    yield
+
+
+def __memcg_kmem_charge(cx: Cpu, memcg: object, gfp: object, nr: object) -> Gen:
+    """§3: try_charge of nr pages on memory (and kmem on v1), which the model lets succeed."""
+    ptr = _memcg_ptr(cx, memcg, "__memcg_kmem_charge")
+    if not isinstance(nr, int):
+        raise NotAnalysed(f"__memcg_kmem_charge() count {nr!r} at {cx.loc[0]}:{cx.loc[1]}")
+    cx.enter("__memcg_kmem_charge")
+    yield from _charge(cx, ptr, nr)
+    cx.stack.pop()
+    return 0
+
+
+def __memcg_kmem_uncharge(cx: Cpu, memcg: object, nr: object) -> Gen:
+    """§5.4 step 3: kmem counter and (through the per-cpu stock) memory, nr pages."""
+    ptr = _memcg_ptr(cx, memcg, "__memcg_kmem_uncharge")
+    if not isinstance(nr, int):
+        raise NotAnalysed(f"__memcg_kmem_uncharge() count {nr!r} at {cx.loc[0]}:{cx.loc[1]}")
+    cx.enter("__memcg_kmem_uncharge")
+    yield from _charge(cx, ptr, -nr)
+    cx.stack.pop()
+    return None

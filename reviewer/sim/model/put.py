@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from .free import __free_pages_ok, check_order, free_the_page, free_unref_page
-from .memcg import __memcg_kmem_charge_page, mem_cgroup_uncharge, split_page_memcg
+from .free import check_order
+from .memcg import __memcg_kmem_charge_page
 from .refs import (
     PageCompound,
-    PageHead,
     as_page,
     compound_head,
     compound_order,
-    put_page_testzero,
     vm_bug,
 )
 from .state import MEMCG_M, NO_HEAD, PG_HEAD, TAIL_MAPPING, Cpu, Gen, KernelState, PagePtr
@@ -32,8 +30,8 @@ def put_page(cx: Cpu, page: object) -> Gen:
     """page = compound_head(page); if put_page_testzero(page): __put_page(page) (§4.9)."""
     cx.enter("put_page")
     head = yield from compound_head(cx, page, watch=False)
-    if (yield from put_page_testzero(cx, head)):
-        yield from __put_page(cx, head)
+    if (yield from cx.call("put_page_testzero", head)):
+        yield from cx.call("__put_page", head)
     cx.stack.pop()
     return None
 
@@ -43,9 +41,9 @@ def __put_page(cx: Cpu, page: object) -> Gen:
     cx.enter("__put_page")
     compound = yield from PageCompound(cx, page, watch=False)
     if compound:
-        yield from __put_compound_page(cx, page)
+        yield from cx.call("__put_compound_page", page)
     else:
-        yield from __put_single_page(cx, page)
+        yield from cx.call("__put_single_page", page)
     cx.stack.pop()
     return None
 
@@ -54,8 +52,8 @@ def __put_single_page(cx: Cpu, page: object) -> Gen:
     """Uncharge one page (compound_nr is 1), then free it at order 0 whatever it was (§4.10)."""
     cx.enter("__put_single_page")
     cx.acted(f"__put_single_page(P{as_page(cx, page, '__put_single_page')})")
-    yield from mem_cgroup_uncharge(cx, page)
-    yield from free_unref_page(cx, page)
+    yield from cx.call("mem_cgroup_uncharge", page)
+    yield from cx.call("free_unref_page", page)
     cx.stack.pop()
     return None
 
@@ -63,7 +61,7 @@ def __put_single_page(cx: Cpu, page: object) -> Gen:
 def __put_compound_page(cx: Cpu, page: object) -> Gen:
     """destroy_compound_page: page[1].compound_dtor is COMPOUND_PAGE_DTOR in the model (§4.10)."""
     cx.enter("__put_compound_page")
-    yield from free_compound_page(cx, page)
+    yield from cx.call("free_compound_page", page)
     cx.stack.pop()
     return None
 
@@ -72,9 +70,9 @@ def free_compound_page(cx: Cpu, page: object) -> Gen:
     """mem_cgroup_uncharge while PG_head is set, then __free_pages_ok(compound_order) (§4.10)."""
     cx.enter("free_compound_page")
     cx.acted(f"free_compound_page(P{as_page(cx, page, 'free_compound_page')})")
-    yield from mem_cgroup_uncharge(cx, page)
+    yield from cx.call("mem_cgroup_uncharge", page)
     order = yield from compound_order(cx, page, watch=False)
-    yield from __free_pages_ok(cx, page, order)
+    yield from cx.call("__free_pages_ok", page, order, 0)
     cx.stack.pop()
     return None
 
@@ -82,13 +80,13 @@ def free_compound_page(cx: Cpu, page: object) -> Gen:
 def __free_pages(cx: Cpu, page: object, order: object) -> Gen:
     """The v5.12 body (§4.1), used when a revision does not change __free_pages."""
     cx.enter("__free_pages")
-    if (yield from put_page_testzero(cx, page)):
-        yield from free_the_page(cx, page, order)
-    elif not (yield from PageHead(cx, page)):
+    if (yield from cx.call("put_page_testzero", page)):
+        yield from cx.call("free_the_page", page, order)
+    elif not (yield from cx.call("PageHead", page)):
         n = check_order(cx, order, "__free_pages")
         while n > 0:
             n -= 1
-            yield from free_the_page(cx, as_ptr(cx, page) + (1 << n), n)
+            yield from cx.call("free_the_page", as_ptr(cx, page) + (1 << n), n)
     cx.stack.pop()
     return None
 
@@ -104,7 +102,8 @@ def set_page_refcounted(cx: Cpu, page: object) -> Gen:
     yield
     old = cx.rd(p, "refcount")
     if cx.state.options.debug_vm and (old != 0 or cx.rd(p, "compound_head") != NO_HEAD):
-        vm_bug(cx, f"set_page_refcounted: P{p} refcount {old} or a tail")
+        vm_bug(cx, f"set_page_refcounted: P{p} refcount {old} or a tail",
+               "PageTail(page) || page_ref_count(page)")
     cx.wr(p, "refcount", 1)
     cx.effect(f"P{p}.refcount = 1")
     cx.stack.pop()
@@ -120,7 +119,7 @@ def split_page(cx: Cpu, page: object, order: object) -> Gen:
         yield
         cx.wr(p + i, "refcount", 1)
         cx.effect(f"P{p + i}.refcount = 1")
-    yield from split_page_memcg(cx, page, 1 << n)
+    yield from cx.call("split_page_memcg", page, 1 << n)
     cx.stack.pop()
     return None
 

@@ -32,10 +32,12 @@ def as_page(cx: Cpu, value: object, fn: str) -> int:
     raise NotAnalysed(f"{fn}() called with {value!r}, not a struct page pointer, at {cx.loc[0]}:{cx.loc[1]}")
 
 
-def vm_bug(cx: Cpu, what: str) -> None:
-    """A VM_BUG_ON that fires (only called when DEBUG_VM makes it live)."""
-    cx.state.vm_bugs.append(what)
-    cx.effect(f"VM_BUG_ON: {what}")
+def vm_bug(cx: Cpu, what: str, condition: str) -> None:
+    """A VM_BUG_ON_PAGE of the model that fires (only called when DEBUG_VM makes it live):
+    the ``assertion`` property, with the kernel's condition and what the model saw."""
+    text = f"VM_BUG_ON_PAGE({condition}) failed in {what}"
+    cx.state.vm_bugs.append(text)
+    cx.effect(text)
 
 
 # ---------------------------------------------------------------- queries: one load each
@@ -127,7 +129,7 @@ def put_page_testzero(cx: Cpu, page: object) -> Gen:
     yield
     old = cx.rd(p, "refcount")
     if old == 0 and cx.state.options.debug_vm:
-        vm_bug(cx, f"put_page_testzero: P{p} refcount already 0")
+        vm_bug(cx, f"put_page_testzero: P{p} refcount already 0", "page_ref_count(page) == 0")
     cx.wr(p, "refcount", old - 1)
     cx.effect(f"P{p}.refcount {old}->{old - 1}")
     cx.stack.pop()
@@ -157,7 +159,7 @@ def get_page(cx: Cpu, page: object) -> Gen:
     yield
     old = cx.rd(p, "refcount")
     if old <= 0 and cx.state.options.debug_vm:
-        vm_bug(cx, f"get_page: P{p} refcount {old}")
+        vm_bug(cx, f"get_page: P{p} refcount {old}", "page_ref_zero_or_close_to_overflow(page)")
     cx.wr(p, "refcount", old + 1)
     cx.effect(f"P{p}.refcount {old}->{old + 1}")
     cx.stack.pop()

@@ -9,7 +9,7 @@ access in the footprint of the current atomic step; the explorer interleaves thr
 from __future__ import annotations
 
 import enum
-from collections.abc import Generator, Hashable
+from collections.abc import Callable, Generator, Hashable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -20,8 +20,14 @@ from ..explore import Access
 __all__ = [
     "BUDDY_MAPCOUNT",
     "KMEM",
+    "GFP_ACCOUNT",
+    "GFP_COMP",
+    "GFP_KERNEL",
     "MEMCG_M",
+    "ROOT_MEMCG",
     "NO_HEAD",
+    "PAGE_FLAGS_CHECK_AT_FREE",
+    "PG_HEAD",
     "TAIL_MAPPING",
     "Cpu",
     "Gen",
@@ -41,6 +47,12 @@ KMEM = 2
 """MEMCG_DATA_KMEM, bit 1 of memcg_data (§1)."""
 MEMCG_M = 0x1000
 """The pointer value of the one non-root memcg the scenarios charge to."""
+ROOT_MEMCG = 0x2000
+"""root_mem_cgroup: never charged, its css never counted (§3)."""
+GFP_KERNEL = 0xCC0
+GFP_COMP = 0x4000
+GFP_ACCOUNT = 0x400000
+"""5.12.9's ___GFP_* bits: GFP_KERNEL (reclaim, io, fs), __GFP_COMP, __GFP_ACCOUNT."""
 TAIL_MAPPING = 0x400
 BUDDY_MAPCOUNT = -129
 """PAGE_BUDDY_MAPCOUNT_VALUE: PageBuddy is a page type stored in _mapcount (§1)."""
@@ -122,9 +134,14 @@ class StaleRead:
 
 
 PAGE_FIELDS = ("refcount", "flags", "compound_head", "mapping", "mapcount", "private",
-               "memcg_data", "compound_order", "compound_nr", "compound_mapcount")
-PG_HEAD = 1
-"""The only page flag the model needs; PG_head is not in PAGE_FLAGS_CHECK_AT_FREE (§4.8)."""
+               "memcg_data", "compound_order", "compound_nr", "compound_mapcount", "compound_dtor",
+               "index", "pincount")
+PG_HEAD = 1 << 16
+"""PG_head is bit 16 of page->flags in 5.12.9's enum pageflags (C code reaches it by that bit
+through test_bit(PG_head, ...)); it is not in PAGE_FLAGS_CHECK_AT_FREE (§4.8)."""
+PAGE_FLAGS_CHECK_AT_FREE = sum(1 << b for b in (4, 0, 13, 14, 15, 12, 9, 5, 20, 21))
+"""lru, locked, private, private_2, writeback, reserved, slab, active, unevictable, mlocked
+(page-flags.h:815-821, bit numbers of 5.12.9's enum pageflags with the default configuration)."""
 
 
 @dataclass(slots=True)
@@ -141,6 +158,13 @@ class KernelState:
     double_freed: set[int] = field(default_factory=set)
     bad_pages: list[tuple[int, str]] = field(default_factory=list)
     vm_bugs: list[str] = field(default_factory=list)
+    """Failed assertions (VM_BUG_ON*, BUG_ON, WARN_ON*), each as ``what failed at file:line``."""
+    globals: dict[str, Any] = field(default_factory=dict)
+    setup_called: frozenset[str] = frozenset()
+    """Interpreted functions the allocation and the setup snippet entered."""
+    cut: list[str] = field(default_factory=list)
+    """Threads stopped by the iteration budget (a loop that never ends), with where."""
+    """static locals of the interpreted code, by function and name (shared storage)."""
     stale_reads: list[tuple[StaleRead, str]] = field(default_factory=list)
     """(the read, what the reader then freed or wrote)."""
 
@@ -165,7 +189,8 @@ class KernelState:
             where=list(self.where), freed_by=list(self.freed_by),
             memcgs={k: Memcg(m.name, m.charged, m.css) for k, m in self.memcgs.items()},
             pcp=list(self.pcp), double_freed=set(self.double_freed), bad_pages=list(self.bad_pages),
-            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads),
+            vm_bugs=list(self.vm_bugs), stale_reads=list(self.stale_reads), globals=dict(self.globals), cut=list(self.cut),
+            setup_called=self.setup_called,
         )
 
     def summary(self) -> Hashable:
@@ -209,7 +234,8 @@ class Cpu:
     """One simulated thread's handle on the shared state: records accesses, effects, location."""
 
     __slots__ = ("tid", "name", "state", "pending", "effects", "intro", "loc", "stack", "stale", "called",
-                 "entered", "_reads", "_writes", "_fields", "_nr", "_counters")
+                 "entered", "iterations", "objects", "dispatch", "layout", "_reads", "_writes", "_fields", "_nr",
+                 "_counters")
 
     def __init__(self, tid: int, name: str, state: KernelState) -> None:
         self.tid = tid
@@ -227,10 +253,28 @@ class Cpu:
         """Interpreted C functions this thread entered."""
         self.entered: dict[str, None] = {}
         """Every function and primitive this thread entered, in order (for Violation.functions)."""
+        self.dispatch: Callable[[str], Callable[[Cpu, list[Any]], Gen]] | None = None
+        """How a model function calls another kernel function: through the simulation's program,
+        so a revision's (or the tree's) definition replaces the model's; None: the model's own."""
+        self.layout: Callable[[str], dict[str, str] | None] | None = None
+        """struct name -> member types, from the tree (for memory the model does not lay out)."""
+        self.iterations = 0
+        self.objects = 0
+        """Structs this thread put on its stack (each gets memory of its own)."""
+        """Loop iterations this thread ran (the step budget bounds them: a loop that never
+        touches shared state never yields, so the explorer's step budget alone cannot stop it)."""
         self._reads, self._writes = _footprints(state.nr_pages)
         self._fields = state.fields
         self._nr = state.nr_pages
         self._counters: dict[tuple[int, str], Access] = {}
+
+    def call(self, name: str, *args: Any) -> Gen:
+        """Call kernel function ``name`` from the model (see ``dispatch``)."""
+        if self.dispatch is not None:
+            return self.dispatch(name)(self, list(args))
+        from . import PRIMITIVES  # the model package imports this module
+
+        return PRIMITIVES[name](self, *args)
 
     def enter(self, name: str) -> None:
         self.stack.append(name)
@@ -254,6 +298,14 @@ class Cpu:
             f"access to page frame {page} outside the {self._nr}-page allocation "
             f"at {self.loc[0]}:{self.loc[1]}"
         )
+
+    def global_load(self, name: str, init: Any = 0) -> Any:
+        self.pending.append(_Access(("global", name), False))
+        return self.state.globals.get(name, init)
+
+    def global_store(self, name: str, value: Any) -> None:
+        self.pending.append(_Access(("global", name), True))
+        self.state.globals[name] = value
 
     def where(self, page: int) -> Where:
         """The allocator location of a page (a shared word: frees write it)."""

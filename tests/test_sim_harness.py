@@ -1,0 +1,82 @@
+"""Verdicts for revisions outside the built-in scenarios: the generic harness, budgets, assertions."""
+
+from __future__ import annotations
+
+from reviewer._config import SimulatorConfig
+from reviewer.model import FunctionImage, TouchedFunction
+from reviewer.sim import SimCache, simulate_revision
+from reviewer.sim.harness import generic_scenarios
+
+KCONFIG: dict[str, bool | int | str] = {"CONFIG_MEMCG": True, "CONFIG_DEBUG_VM": False, "CONFIG_MEMCG_KMEM": True}
+CONFIG = SimulatorConfig(orders=(0, 1), max_steps=300, max_seconds=5.0)
+
+
+def touched(name: str, pre: str | None, post: str | None) -> TouchedFunction:
+    def image(src: str | None) -> FunctionImage | None:
+        return None if src is None else FunctionImage(name, "mm/x.c", 100, 100 + src.count("\n"), src)
+
+    return TouchedFunction(name, "mm/x.c", image(pre), image(post))
+
+
+def simulate(fn: TouchedFunction, kconfig: dict[str, bool | int | str] = KCONFIG) -> list:  # type: ignore[type-arg]
+    return list(simulate_revision("r", [fn], base_id="b", post_lookup=None, pre_lookup=None, config=CONFIG,
+                                  kconfig=kconfig, cache=SimCache()).revision)
+
+
+def test_generic_harness_runs_a_function_no_scenario_names_and_says_so() -> None:
+    """A helper that drops the caller's reference twice: the second drop, on a page already
+    freed, frees its tail pages again."""
+    pre = "void drop_extra(struct page *page, unsigned int order)\n{\n\tput_page(page);\n}\n"
+    post = ("void drop_extra(struct page *page, unsigned int order)\n{\n\tput_page(page);\n"
+            "\t__free_pages(page, order);\n}\n")
+    verdicts = simulate(touched("drop_extra", pre, post))
+    scenarios = {v.scenario for v in verdicts}
+    assert scenarios == {"generic harness: drop_extra", "generic harness: drop_extra vs put_page"}
+    assert all(v.outcome != "not-analysed" for v in verdicts)
+    assert all(v.reason.startswith("generic harness: drop_extra(page, order)") for v in verdicts)
+    alone = [v for v in verdicts if v.scenario == "generic harness: drop_extra" and v.config.order == 1]
+    assert any(x.property == "double-free" and x.status.value == "introduced" for v in alone for x in v.violations)
+    assert all(any(x.property == "bad-page" and "nonzero _refcount" in x.detail for x in v.violations)
+               for v in verdicts if v.config.order == 0)  # the second put finds the freed page
+
+
+def test_generic_harness_derives_arguments_from_the_signature_or_names_the_one_it_cannot() -> None:
+    ok = FunctionImage("f", "mm/x.c", 1, 3, "void f(struct page *page, unsigned int order, int nr, gfp_t gfp)\n{\n}\n")
+    plan = generic_scenarios(ok)
+    assert plan is not None and not plan.problem
+    assert "f(page, order, 1 << order, gfp);" in plan.scenarios[0].threads[0].image.source
+    bad = FunctionImage("g", "mm/x.c", 1, 3, "void g(struct page *page, unsigned int flags)\n{\n}\n")
+    plan = generic_scenarios(bad)
+    assert plan is not None and plan.problem == "generic harness: no value for parameter flags of g()"
+    assert generic_scenarios(FunctionImage("h", "mm/x.c", 1, 3, "int h(int x)\n{\n\treturn x;\n}\n")) is None
+    verdicts = simulate(touched("g", bad.source, bad.source.replace("{\n}", "{\n\treturn;\n}")))
+    assert verdicts and all(v.outcome == "not-analysed" and "parameter flags" in v.reason for v in verdicts)
+
+
+def test_code_that_loops_forever_gives_budget_exceeded_not_a_hang() -> None:
+    pre = "void spin(struct page *page)\n{\n}\n"
+    post = "void spin(struct page *page)\n{\n\tint i = 0;\n\n\tfor (;;)\n\t\ti++;\n}\n"
+    verdicts = simulate(touched("spin", pre, post))
+    assert verdicts
+    for v in verdicts:
+        assert v.outcome == "violation"
+        (budget,) = [x for x in v.violations if x.property == "budget-exceeded"]
+        assert "more than 300 loop iterations" in budget.detail and "mm/x.c:105" in budget.detail
+
+
+def test_a_spinning_wait_on_shared_state_is_cut_by_the_step_budget() -> None:
+    pre = "void wait_free(struct page *page)\n{\n}\n"
+    post = "void wait_free(struct page *page)\n{\n\twhile (page_count(page) > 0)\n\t\t;\n}\n"
+    verdicts = simulate(touched("wait_free", pre, post))
+    assert verdicts and all(any(x.property == "budget-exceeded" for x in v.violations) for v in verdicts
+                            if v.scenario.endswith("drop_extra") or "vs put_page" not in v.scenario)
+
+
+def test_assertion_property_names_the_failed_condition() -> None:
+    pre = "void check(struct page *page)\n{\n}\n"
+    post = "void check(struct page *page)\n{\n\tVM_BUG_ON_PAGE(page_count(page) == 1, page);\n}\n"
+    quiet = simulate(touched("check", pre, post))
+    assert all(not v.violations for v in quiet)  # without DEBUG_VM the condition is not evaluated
+    loud = simulate(touched("check", pre, post), {**KCONFIG, "CONFIG_DEBUG_VM": True})
+    found = {x.detail for v in loud for x in v.violations if x.property == "assertion"}
+    assert found == {"VM_BUG_ON_PAGE(page_count(page) == 1) failed at mm/x.c:102"}
