@@ -21,6 +21,7 @@ from reviewer.pipeline import build_review
 from reviewer.revisions import find_revisions
 from reviewer.sim import SimCache, simulate_revision
 from reviewer.sim.resolve import TreeSource
+from reviewer.sim.resolve._where import may_define
 from reviewer.thread import build_thread
 
 pytestmark = pytest.mark.real_data
@@ -142,3 +143,32 @@ def test_tree_source_runs_macro_families_and_kconfig_conditionals(kernel_tree: P
     again = TreeSource(kernel_tree, "HEAD", kconfig=KCONFIG, cache_dir=cache, roots=["mm/page_alloc.c"])
     assert again.lookup("PageLRU") == lru
     assert again.files_read < src.files_read  # the index sends it straight to page-flags.h
+
+
+def test_a_name_the_tree_does_not_define_is_not_paid_for_by_preprocessing(kernel_tree: Path) -> None:
+    """Posted code that assigns an undeclared `i` makes the simulator ask whether the tree has
+    an enumerator, a macro or a global of that name. The answer (no) is found on raw text: the
+    walk of includes preprocesses no file for it, and a real definition is still found."""
+    src = TreeSource(kernel_tree, "HEAD", kconfig=KCONFIG, roots=["mm/page_alloc.c"])
+    assert src.constant("i") is None and src.macro("i") is None
+    assert src.files_read == 0
+    assert src.global_type("i") is None
+    assert list(src._files) == ["mm/page_alloc.c"]  # its own file (a parameter `int i` at column 0)
+    assert src.constant("PG_head") == 16  # an enumerator pasted by a macro family still is found
+    assert src.files_read <= 3
+
+
+@pytest.mark.parametrize(("text", "name", "kind", "may"), [
+    ("\ti = 0;\n", "i", "enum", False),
+    ("enum x {\n\tA = 1,\n\ti\n};\n", "i", "enum", True),
+    ("enum zone_type z; int i;\n", "i", "enum", False),
+    ("#define PG_MAX 3\n", "PG_MAX", "macro", True),
+    ("\tfoo(i);\n", "foo", "macro", False),
+    ("static inline int PageHead(struct page *p)\n", "PageHead", "function", True),
+    ("#define TESTPAGEFLAG(uname) int Page##uname(void)\nTESTPAGEFLAG(Head)\n", "PageHead", "function", True),
+    ("#define TESTPAGEFLAG(uname) int Page##uname(void)\nTESTPAGEFLAG(Head)\n", "spin_lock", "function", False),
+    ("DEFINE_PER_CPU(int, counter);\n", "counter", "global", True),
+    ("\tint counter;\n", "counter", "global", False),
+])
+def test_raw_text_test_before_preprocessing(text: str, name: str, kind: str, may: bool) -> None:
+    assert may_define(text, name, kind) is may

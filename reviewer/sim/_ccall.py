@@ -58,10 +58,11 @@ class CallCompiler:
         target = fn_node
         while target.type in ("parenthesized_expression", "pointer_expression") and named_children(target):
             target = named_children(target)[-1]  # (*fn)(...) is fn(...)
-        if target.type == "identifier" and (self.scope.local(node_text(target)) is not None
-                                            or self.scope.global_object(node_text(target)) is not None):
+        if target.type == "identifier" and self.scope.local(node_text(target)) is not None:
             return self._call_through(target, args_nodes, loc)
         if fn_node.type != "identifier":
+            if target.type == "identifier" and self.scope.global_object(node_text(target)) is not None:
+                return self._call_through(target, args_nodes, loc)
             return fail(f"call through `{node_text(fn_node)}`", loc)
         name = node_text(fn_node)
         if name in _PASS_THROUGH and len(args_nodes) == 1:
@@ -95,10 +96,15 @@ class CallCompiler:
             return self._assertion(name, args_nodes, node)
         if name in TYPE_MACRO_NAMES and name not in self.expanding:  # ours, whatever the tree has
             return self._expand(name, name, node, loc)
+        # A function, else a function-like macro, else a global holding a function: asked in
+        # that order because most callees are functions, and asking the tree whether a name is
+        # a global variable costs a search that finds nothing.
         if name not in self.expanding and not self.scope.has_function(name):
             macro = self.scope.macro(name)
             if macro is not None and macro.macro.params is not None:
                 return self._expand(name, macro.macro.definition(), node, loc)
+            if self.scope.global_object(name) is not None:
+                return self._call_through(fn_node, args_nodes, loc)
         args = [lift(self.exprs.compile(a)) for a in args_nodes]
         call = self.scope.call(name, loc)
 

@@ -3,8 +3,9 @@
 :class:`TreeSource` answers ``lookup(name)`` (a function's source), ``macro(name)`` and
 ``constant(name)`` (enumerators) for one tree. It reads files as a resolution needs them: the
 revision's own files first, then what they include (breadth first, as the compiler would see
-the declarations), then files ``git grep`` names. Each file goes through pcpp once (conditionals
-against ``[kconfig]``, in-file macro families such as ``PAGEFLAG()`` expanded) and is cached on
+the declarations), then files ``git grep`` names. The includes are walked on raw text; a file
+goes through pcpp (conditionals against ``[kconfig]``, in-file macro families such as
+``PAGEFLAG()`` expanded) only when its text may define the name sought, once, and is cached on
 disk by blob id and configuration; the names found are kept in an index per tree object id.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
-import re
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,18 +27,21 @@ from ...trees._search import TreeSearch
 from ...trees._synthetic import SYNTHETIC_SUBJECT
 from ._pp import INTERPRETED_MACROS, expand_call, preprocess_file, strip_annotations
 from ._symbols import FileSymbols, MacroDef, scan_file
+from ._where import grep_patterns, may_define, raw_includes
 
 __all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call", "strip_annotations"]
 
 GENERATED = {"NR_PAGEFLAGS": "__NR_PAGEFLAGS", "MAX_NR_ZONES": "__MAX_NR_ZONES"}
 """Constants of include/generated/bounds.h, which a build writes from kernel/bounds.c: each is
 an enumerator's count that the index reads from the source instead."""
-_FORMAT = 10
+_FORMAT = 11
 """Bump when what is cached changes shape."""
-_MAX_FILES = 400
+_MAX_FILES = 1000
+"""Files the walk of includes may visit before a resolution falls back to git grep."""
+_MAX_GREPPED = 40
+"""Files git grep names that one resolution may preprocess."""
 _GREP_PATHS = ("include/*.h", "mm/*.c", "mm/*.h", "arch/x86/include/*.h", "kernel/*.c", "lib/*.c")
 """Where a callee of mm code is looked for when the includes do not have it."""
-"""Files one resolution may read through includes before it falls back to git grep."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +67,12 @@ class TreeSource:
             [sorted((k, str(v)) for k, v in kconfig.items()), sorted(INTERPRETED_MACROS)]).encode()).hexdigest()[:16]
         self._cache = cache_dir / "sim-symbols" if cache_dir is not None else None
         self._files: dict[str, tuple[FileSymbols, list[str]]] = {}
+        """Preprocessed files: their symbols and lines."""
+        self._visited: dict[str, str] = {}
+        """Files whose includes are queued, in the order visited -> raw text ("" once preprocessed)."""
         self._queue: deque[str] = deque()
         self._queued: set[str] = set()
-        self._exists: dict[str, str | None] = {}
+        self._folders: dict[str, dict[str, str]] = {}
         self._found: dict[str, FunctionImage | None] = {}
         self._index_dirty = False
         for path in roots:
@@ -148,7 +154,7 @@ class TreeSource:
             path = self._index[key]
             if not path:
                 return None
-            if self._load(path) is not None and self._has(path, name, kind):
+            if self._defines(path, name, kind):
                 return path
         found = self._search(name, kind)
         self._index[key] = found or ""
@@ -169,26 +175,32 @@ class TreeSource:
         return name in symbols.enums
 
     def _search(self, name: str, kind: str) -> str | None:
-        for path in list(self._files):
-            if self._has(path, name, kind):
+        for path in list(self._visited):
+            if self._defines(path, name, kind):
                 return path
-        while self._queue and len(self._files) < _MAX_FILES:
+        while self._queue and len(self._visited) < _MAX_FILES:
             path = self._queue.popleft()
-            if self._load(path) is not None and self._has(path, name, kind):
+            if self._visit(path) and self._defines(path, name, kind):
                 return path
-        for path in self._grep(name):
-            if self._load(path) is not None and self._has(path, name, kind):
+        for path in self._grep(name, kind):
+            if self._defines(path, name, kind):
                 return path
         return None
 
-    def _grep(self, name: str) -> list[str]:
-        """Files with a line that may define ``name`` (a macro, a function's signature at column
-        0, an enumerator or a variable), in the folders mm code draws on."""
-        n = re.escape(name)
-        patterns = [rf"^#[[:space:]]*define[[:space:]]+{n}\b", rf"^[A-Za-z_].*\b{n}[[:space:]]*\(",
-                    rf"^[[:space:]]*{n}[[:space:]]*(=|,|$)", rf"^[A-Za-z_].*[[:space:]*]{n}[[:space:]]*(=|;|\[)",
-                    rf"PER_CPU[A-Z_]*\(.*\b{n}\)"]
-        args = ["-E", *(arg for p in patterns for arg in ("-e", p))]
+    def _defines(self, path: str, name: str, kind: str) -> bool:
+        """Whether ``path`` defines ``name`` as a ``kind``: preprocessed only if its text may."""
+        if path not in self._files:
+            if not self._visit(path):
+                return False
+            text = self._visited[path]
+            if not may_define(text, name, kind) or self._parse(path, text) is None:
+                return False
+        return self._has(path, name, kind)
+
+    def _grep(self, name: str, kind: str) -> list[str]:
+        """Files not yet visited with a line that may define ``name`` as a ``kind``, in the
+        folders mm code draws on: headers first, then .c files, a bounded number."""
+        args = ["-E", *(arg for p in grep_patterns(name, kind) for arg in ("-e", p))]
         if self._search_in is not None:
             # Kept per tree (and a revision's derived from its base's): asked once per base.
             hits = self._search_in.grep(self._commit, args, paths=_GREP_PATHS, files_only=True,
@@ -200,9 +212,8 @@ class TreeSource:
                 return []
             paths = [line.split(":", 1)[1] for line in result.stdout.decode(errors="replace").splitlines()
                      if ":" in line]
-        # headers first (inline definitions and macros), then .c files; a bounded number of each
         paths.sort(key=lambda p: (not p.endswith(".h"), p))
-        return [p for p in paths if p not in self._files][:40]
+        return [p for p in paths if p not in self._visited][:_MAX_GREPPED]
 
     # ---- reading files
     def _enqueue(self, path: str) -> None:
@@ -211,36 +222,73 @@ class TreeSource:
             self._queue.append(path)
 
     def _blob_id(self, path: str) -> str | None:
-        if path not in self._exists:
-            out = self._git.run(["ls-tree", self._tree, "--", path], check=False).stdout.decode()
-            parts = out.split()
-            self._exists[path] = parts[2] if len(parts) >= 4 and parts[1] == "blob" else None
-        return self._exists[path]
+        """The blob at ``path``, from one listing per folder (not a process per file)."""
+        folder, _, leaf = path.rpartition("/")
+        if folder not in self._folders:
+            entries: dict[str, str] = {}
+            if not path.startswith(("/", "../")) and path != "..":
+                spec = f"{self._tree}:{folder}" if folder else self._tree
+                out = self._git.run(["ls-tree", "-z", spec], check=False)
+                if out.returncode == 0:
+                    for record in out.stdout.split(b"\0"):
+                        meta, _, entry = record.partition(b"\t")
+                        parts = meta.split()
+                        if len(parts) == 3 and parts[1] == b"blob":
+                            entries[entry.decode(errors="surrogateescape")] = parts[2].decode()
+            self._folders[folder] = entries
+        return self._folders[folder].get(leaf)
 
-    def _load(self, path: str) -> FileSymbols | None:
-        if path in self._files:
-            return self._files[path][0]
+    def _raw(self, path: str) -> str | None:
+        blob = self._blob_id(path)
+        raw = self._git.blob(blob) if blob is not None else None
+        return raw.decode(errors="replace") if raw is not None else None
+
+    def _visit(self, path: str) -> bool:
+        """Queue what ``path`` includes (from its preprocessed form when the cache has it, else
+        from its raw text); False when the tree has no such file."""
+        if path in self._visited:
+            return True
+        blob = self._blob_id(path)
+        if blob is None:
+            return False
+        cached = self._read_blob_cache(blob)
+        if cached is not None:
+            self._keep(path, *cached)
+            self._visited[path] = ""
+            includes = self._files[path][0].includes
+        else:
+            text = self._raw(path)
+            if text is None:
+                return False
+            self._visited[path] = text
+            includes = raw_includes(text)
+        for system, inc in includes:
+            for candidate in _include_paths(path, system, inc):
+                if self._blob_id(candidate) is not None:
+                    self._enqueue(candidate)
+                    break
+        return True
+
+    def _parse(self, path: str, raw: str) -> FileSymbols | None:
+        """Preprocess ``path`` (or take it from the cache) and keep its symbols."""
         blob = self._blob_id(path)
         if blob is None:
             return None
         cached = self._read_blob_cache(blob)
         if cached is None:
-            raw = self._git.blob(blob)
-            if raw is None:
-                return None
-            text = preprocess_file(raw.decode(errors="replace"), path, self._kconfig)
+            text = preprocess_file(raw, path, self._kconfig)
             symbols = scan_file(text, path)
             self._write_blob_cache(blob, text, symbols)
         else:
             text, symbols = cached
+        self._keep(path, text, symbols)
+        if path in self._visited:
+            self._visited[path] = ""  # the raw text is not needed again
+        return symbols
+
+    def _keep(self, path: str, text: str, symbols: FileSymbols) -> None:
         self.files_read += 1
         self._files[path] = (symbols, text.split("\n"))
-        for system, inc in symbols.includes:
-            for candidate in _include_paths(path, system, inc):
-                if self._blob_id(candidate) is not None:
-                    self._enqueue(candidate)
-                    break
-        return symbols
 
     # ---- the on-disk cache
     def _index_path(self) -> Path:
