@@ -21,6 +21,7 @@ __all__ = [
     "MailError",
     "ReviewerError",
     "TreeError",
+    "reason",
 ]
 
 
@@ -52,3 +53,9 @@ class ConfigError(ReviewerError):
 
 class DraftError(ReviewerError):
     pass
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, in a few words for the end of an error line: an OSError's strerror
+    ("Permission denied"), else the exception's own text."""
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

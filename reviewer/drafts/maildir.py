@@ -13,7 +13,7 @@ import os
 from email.message import EmailMessage
 from pathlib import Path
 
-from .._errors import DraftError
+from .._errors import DraftError, reason
 from .message import message_bytes
 
 __all__ = ["save_to_maildir"]
@@ -30,7 +30,7 @@ def save_to_maildir(msg: EmailMessage, path: Path) -> Path:
         key = box.add(draft)  # tmp/ first, fsynced, then into cur/
         _sync_dir(path / "cur")
     except (OSError, mailbox.Error) as exc:
-        raise DraftError(f"{path}: cannot write the draft into this Maildir: {_why(exc)}") from exc
+        raise DraftError(f"{path}: cannot write the draft into this Maildir: {reason(exc)}") from exc
     return path / "cur" / f"{key}{box.colon}{draft.get_info()}"
 
 
@@ -41,7 +41,3 @@ def _sync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _why(exc: BaseException) -> str:
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -15,7 +15,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from .._errors import DraftError
+from .._errors import DraftError, reason
 from .message import message_bytes
 
 __all__ = ["mboxrd_escape", "save_to_mbox"]
@@ -37,7 +37,7 @@ def save_to_mbox(msg: EmailMessage, path: Path, *, sender: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         box = mailbox.mbox(path, create=True)
     except (OSError, mailbox.Error) as exc:
-        raise DraftError(f"{path}: cannot open this mbox: {_why(exc)}") from exc
+        raise DraftError(f"{path}: cannot open this mbox: {reason(exc)}") from exc
     draft = mailbox.mboxMessage(mboxrd_escape(message_bytes(msg)))
     draft.set_from(sender or "MAILER-DAEMON", time.gmtime())
     try:
@@ -52,7 +52,7 @@ def save_to_mbox(msg: EmailMessage, path: Path, *, sender: str) -> str:
         count = len(box)
     except (OSError, mailbox.Error) as exc:
         _truncate(path, size)
-        raise DraftError(f"{path}: cannot append the draft: {_why(exc)}") from exc
+        raise DraftError(f"{path}: cannot append the draft: {reason(exc)}") from exc
     finally:
         box.unlock()
         box.close()
@@ -73,13 +73,9 @@ def _lock(box: mailbox.mbox, path: Path) -> None:
                                  "draft not saved") from None
             time.sleep(0.1)
         except (OSError, mailbox.Error) as exc:
-            raise DraftError(f"{path}: cannot lock this mbox: {_why(exc)}") from exc
+            raise DraftError(f"{path}: cannot lock this mbox: {reason(exc)}") from exc
 
 
 def _truncate(path: Path, size: int) -> None:
     with contextlib.suppress(OSError):
         os.truncate(path, size)
-
-
-def _why(exc: BaseException) -> str:
-    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
