@@ -45,6 +45,7 @@ class _Reviews:
     """``review <lore url> --refresh --tree T --format json`` as subprocesses sharing one cache."""
 
     def __init__(self, tmp_path: Path, server: LoreServer) -> None:
+        self.server = server
         self.tree = build_test_tree(build_thread(split_mbox(SEED.read_bytes())), tmp_path / "linux")
         gitconfig = tmp_path / "gitconfig"
         gitconfig.write_text(f"[b4]\n\tmidmask = {server.midmask}\n")
@@ -65,6 +66,16 @@ class _Reviews:
         proc = self.start()
         out, err = proc.communicate(timeout=120)
         return proc.returncode, json.loads(out) if out else {}, err
+
+    def start_working(self) -> tuple[subprocess.Popen[str], float]:
+        """Start a review and wait until it asks the lore server for the thread: past the
+        interpreter's start-up, in the command's own code. Returns it and when that was."""
+        asked = len(self.server.requests)
+        proc = self.start()
+        deadline = time.monotonic() + 60
+        while len(self.server.requests) == asked and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return proc, time.monotonic()
 
     def check_consistent(self) -> None:
         """Every private ref names a commit; the cached thread is whole or absent."""
@@ -149,13 +160,14 @@ def test_a_lock_left_by_a_killed_update_ref_does_not_stop_the_next_review(review
 
 
 def test_ctrl_c_ends_in_one_line_and_leaves_no_temporary_files(reviews: _Reviews) -> None:
-    started = time.monotonic()
-    reviews.run()
-    duration = time.monotonic() - started
+    reviews.run()  # the tree's facts cached, as for the interrupted runs: time one like them
+    proc, working = reviews.start_working()
+    proc.communicate(timeout=120)
+    duration = time.monotonic() - working
     interrupted = 0
-    for step in range(1, 5):
-        proc = reviews.start()
-        time.sleep(duration * step / 6)
+    for step in range(0, 4):  # from its first request to lore to three quarters of the run
+        proc, working = reviews.start_working()
+        time.sleep(duration * step / 4)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         if proc.returncode == 130:
