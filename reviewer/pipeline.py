@@ -12,7 +12,6 @@ TUI (which paints the thread from :func:`open_thread` first and streams the rest
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from ._config import Config
 from ._errors import FetchError, MailError
 from ._input import classify_input
 from ._retrieve import RawThread, fetch_thread
+from ._scratch import scratch_dir
 from ._simstore import SimulationKey, remembered_simulation
 from ._versions import fetch_other_version, find_other_versions, version_hints
 from .check_api import CheckResult, LoadedCheck, check_revision, load_checks
@@ -216,8 +216,8 @@ def _stream_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config
 
     # A synthetic base lives in a private repository for this run only: nothing is left behind
     # and two reviews of one thread never share it.
-    with tempfile.TemporaryDirectory(prefix="reviewer-synthetic-") as scratch:
-        yield from _review_revisions(thread, revisions, cfg, tree, Path(scratch), progress, lore)
+    with scratch_dir("reviewer-synthetic-") as scratch:
+        yield from _review_revisions(thread, revisions, cfg, tree, scratch, progress, lore)
 
 
 def _review_revisions(thread: Thread, revisions: Sequence[Revision], cfg: Config, tree: Path | None,

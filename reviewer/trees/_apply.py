@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._scratch import scratch_dir
 from ..model import ApplyError, HunkOffset
 from ..revisions import FileDiff
 from ._git import Git
@@ -175,10 +175,10 @@ def apply_to_base(
     if (refused := refuse_unsafe_paths(files)) is not None:
         return refused
     base_entries = read_entries(git, base, paths)
-    with tempfile.TemporaryDirectory(prefix="reviewer-apply-") as tmp:
-        patch = Path(tmp) / "revision.patch"
+    with scratch_dir("reviewer-apply-") as tmp:
+        patch = tmp / "revision.patch"
         patch.write_text(patch_text, encoding="utf-8", errors="surrogateescape")
-        index_path = Path(tmp) / "index"
+        index_path = tmp / "index"
         last: tuple[str, tuple[str, ...]] = ("", ())
         for options in option_sets(three_way and not reverse):
             options = ("-R", *options) if reverse else options
