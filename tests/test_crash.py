@@ -59,8 +59,11 @@ class _Reviews:
                      "--tree", str(self.tree), "--config", str(self.config), "--format", "json"]
 
     def start(self) -> subprocess.Popen[str]:
+        # Ctrl-C's default, also when the suite runs as a background job (`make test &`), whose
+        # commands inherit SIGINT ignored and would make every review deaf to it
         return subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=self.env, cwd=self.scratch)
+                                env=self.env, cwd=self.scratch,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def run(self) -> tuple[int, dict[str, object], str]:
         proc = self.start()
