@@ -188,7 +188,7 @@ def _headers(mbox: Path) -> list[tuple[str, str]]:
     """(root author, header date text) per message, in the thread pane's order."""
     thread = build_thread(split_mbox(mbox.read_bytes()))
     root = thread[thread.root].author.display
-    return [(root, f" · {m.date:%a %d %b %Y %H:%M %z}") for m, _ in walk_reply_tree(thread)]
+    return [(root, f" · {m.date:%a %d %b %Y %H:%M %z}") for m, *_ in walk_reply_tree(thread)]
 
 
 def main() -> None:
