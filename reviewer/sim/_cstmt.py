@@ -8,6 +8,7 @@ shared state (and so never yields to the explorer) still ends, as "budget exceed
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ NORMAL, BREAK, CONTINUE, RETURN, GOTO = 0, 1, 2, 3, 4
 Stmt = Callable[[Frame], Gen]
 
 
-class StatementCompiler:
+class StatementCompiler(ABC):
     """Mixed into the function compiler, which provides the scope (declare, loc, exprs, ...)."""
 
     exprs: ExprCompiler
@@ -32,20 +33,25 @@ class StatementCompiler:
     name: str
     max_iterations: int
 
+    @abstractmethod
     def loc(self, node: tree_sitter.Node) -> Loc:
-        raise NotImplementedError
+        """Provided by the function compiler."""
 
+    @abstractmethod
     def declare(self, name: str, type_text: str, pointer: bool, array: bool = False, struct: bool = False) -> int:
-        raise NotImplementedError
+        """Provided by the function compiler."""
 
+    @abstractmethod
     def declare_static(self, name: str, init: Any) -> str:
-        raise NotImplementedError
+        """Provided by the function compiler."""
 
+    @abstractmethod
     def pp_ifdef(self, node: tree_sitter.Node) -> bool:
-        raise NotImplementedError
+        """Provided by the function compiler."""
 
+    @abstractmethod
     def pp_value(self, node: tree_sitter.Node) -> int:
-        raise NotImplementedError
+        """Provided by the function compiler."""
 
     # ---- dispatch
     def stmt(self, node: tree_sitter.Node) -> Stmt:

@@ -16,6 +16,7 @@ onto the model's words, with the encodings the kernel uses for them.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,20 +161,23 @@ class PageAddr:
         return PagePtr(self.page)
 
 
-class _Place:
+class _Place(ABC):
     """A pointer that can be dereferenced: ``load``/``store``; ``shared`` ones are one step each."""
 
     __slots__ = ()
     shared = False
 
+    @abstractmethod
     def load(self, cx: Cpu) -> Any:
-        raise NotImplementedError
+        """The value it points at (a step of ``cx`` when ``shared``)."""
 
+    @abstractmethod
     def store(self, cx: Cpu, value: Any) -> None:
-        raise NotImplementedError
+        """Write ``value`` where it points."""
 
+    @abstractmethod
     def describe(self) -> str:
-        raise NotImplementedError
+        """Where it points, for traces and reasons."""
 
     def __bool__(self) -> bool:
         return True
