@@ -193,8 +193,9 @@ class TreeSource:
             if not self._visit(path):
                 return False
             text = self._visited[path]
-            if not may_define(text, name, kind) or self._parse(path, text) is None:
+            if not may_define(text, name, kind):
                 return False
+            self._parse(path, text)
         return self._has(path, name, kind)
 
     def _grep(self, name: str, kind: str) -> list[str]:
@@ -238,11 +239,6 @@ class TreeSource:
             self._folders[folder] = entries
         return self._folders[folder].get(leaf)
 
-    def _raw(self, path: str) -> str | None:
-        blob = self._blob_id(path)
-        raw = self._git.blob(blob) if blob is not None else None
-        return raw.decode(errors="replace") if raw is not None else None
-
     def _visit(self, path: str) -> bool:
         """Queue what ``path`` includes (from its preprocessed form when the cache has it, else
         from its raw text); False when the tree has no such file."""
@@ -257,9 +253,10 @@ class TreeSource:
             self._visited[path] = ""
             includes = self._files[path][0].includes
         else:
-            text = self._raw(path)
-            if text is None:
+            raw = self._git.blob(blob)
+            if raw is None:
                 return False
+            text = raw.decode(errors="replace")
             self._visited[path] = text
             includes = raw_includes(text)
         for system, inc in includes:
@@ -269,22 +266,16 @@ class TreeSource:
                     break
         return True
 
-    def _parse(self, path: str, raw: str) -> FileSymbols | None:
-        """Preprocess ``path`` (or take it from the cache) and keep its symbols."""
+    def _parse(self, path: str, raw: str) -> None:
+        """Preprocess a visited ``path`` whose blob the cache lacks (``_visit`` looked), cache it
+        and keep its symbols."""
         blob = self._blob_id(path)
-        if blob is None:
-            return None
-        cached = self._read_blob_cache(blob)
-        if cached is None:
-            text = preprocess_file(raw, path, self._kconfig)
-            symbols = scan_file(text, path)
-            self._write_blob_cache(blob, text, symbols)
-        else:
-            text, symbols = cached
+        assert blob is not None  # visited
+        text = preprocess_file(raw, path, self._kconfig)
+        symbols = scan_file(text, path)
+        self._write_blob_cache(blob, text, symbols)
         self._keep(path, text, symbols)
-        if path in self._visited:
-            self._visited[path] = ""  # the raw text is not needed again
-        return symbols
+        self._visited[path] = ""  # the raw text is not needed again
 
     def _keep(self, path: str, text: str, symbols: FileSymbols) -> None:
         self.files_read += 1

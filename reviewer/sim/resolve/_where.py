@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["KINDS", "grep_patterns", "may_define", "raw_includes"]
+__all__ = ["grep_patterns", "may_define", "raw_includes"]
 
-KINDS = ("function", "macro", "enum", "global", "struct")
 _INCLUDE = re.compile(r"^[ \t]*#[ \t]*include[ \t]*([<\"])([^>\"\n]+)[>\"]", re.M)
 _S = "[[:space:]]"
 _ENUM_BODY = re.compile(r"\benum\b[^;{}()]*\{([^}]*)\}")
