@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,8 +33,6 @@ EXIT_INTERNAL = 70
 """sysexits' EX_SOFTWARE: reviewer itself failed."""
 
 _PIPED_WIDTH = 140
-_TUI_SWITCH_INTERVAL = 0.001
-"""Seconds; see _run_tui (BENCHMARKS.md, TUI: key to repaint while analysis runs)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -228,8 +226,8 @@ def _run_draft(argv: Sequence[str]) -> int:
 
 
 def _run_tui(argv: Sequence[str]) -> int:
-    from .pipeline import ReviewEvent, open_thread, stream_review
-    from .progress import Progress, rich_progress
+    from .pipeline import open_thread
+    from .progress import rich_progress
 
     args = _tui_parser().parse_args(argv)
     request, cfg = _request(args, _load(args))
@@ -243,16 +241,13 @@ def _run_tui(argv: Sequence[str]) -> int:
     # first; the batch report honours them for piped output, but the UI must fit the terminal.
     for name in ("COLUMNS", "LINES"):
         os.environ.pop(name, None)
-    # The analysis runs in a thread of this process and holds the interpreter lock while it
-    # simulates: a shorter switch interval (5 ms by default) hands it back to the UI sooner each
-    # time the event loop waits, which is what a key press needs while analysis runs.
-    sys.setswitchinterval(_TUI_SWITCH_INTERVAL)
+    from .tui.child import ChildAnalysis
 
-    def analyse(progress: Progress) -> Generator[ReviewEvent, None, None]:
-        return stream_review(opened, cfg, tree=request.tree, progress=progress)
-
-    app = ReviewerApp(opened, analyse=analyse, reply=ReplySettings(cfg.drafts, request.tree))
-    app.run()
+    # The analysis runs in a child process (forked now, before the app starts any thread), so a
+    # key press never waits for the simulator: see reviewer/tui/child.py.
+    with ChildAnalysis(opened, cfg, tree=request.tree) as analyse:
+        app = ReviewerApp(opened, analyse=analyse, reply=ReplySettings(cfg.drafts, request.tree))
+        app.run()
     return EXIT_CLEAN
 
 

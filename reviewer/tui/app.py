@@ -104,11 +104,11 @@ class ReviewerApp(App[None]):
         self._changed(replace(self.state, error=message.error))
 
     async def action_quit(self) -> None:
-        """Quit; an analysis still running stops after the revision in progress (Python cannot
-        stop a thread half-way, and half-way is what must not be left behind): say so."""
+        """Quit; an analysis still running is stopped (in a child process, as Ctrl-C stops batch
+        mode; in a thread, after the revision in progress): say what is left."""
         running = self._analyse is not None and not (self.state.complete or self.state.error)
-        self.exit(message="review: stopping after the revision being analysed; the cache, the "
-                          "refs and your tree are left whole" if running else None)
+        self.exit(message="review: analysis stopped before the end; the cache, the refs and your "
+                          "tree are left whole" if running else None)
 
     # ------------------------------------------------------------------ screens
 
