@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,13 +177,10 @@ def _run_report(argv: Sequence[str]) -> int:
     review = _review(args, cfg)
 
     if args.format == "json":
-        json.dump(review_to_json(review), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        report = json.dumps(review_to_json(review), indent=2) + "\n"
     elif args.format == "markdown":
-        sys.stdout.write(render_markdown(review))
+        report = render_markdown(review)
     else:
-        import os
-
         from rich.console import Console
 
         console = Console()
@@ -190,8 +188,26 @@ def _run_report(argv: Sequence[str]) -> int:
             # Piped into a file or a pager: rich would assume 80 columns and fold the two-column
             # traces; give them the width they are drawn for.
             console = Console(width=_PIPED_WIDTH)
-        render_text(review, console)
+        with console.capture() as captured:
+            render_text(review, console)
+        report = captured.get()
+    _write_whole(report)
     return exit_status(review)
+
+
+def _write_whole(report: str) -> None:
+    """Write the report to stdout in one piece: a Ctrl-C now is too late to stop the review and
+    must not cut its report short (a script reading half a JSON document gets nothing whole)."""
+    if threading.current_thread() is not threading.main_thread():
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _run_draft(argv: Sequence[str]) -> int:
