@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import warnings
 from collections.abc import Generator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -164,7 +165,11 @@ class ChildAnalysis:
         self._conn, child_end = context.Pipe(duplex=False)
         self._process = context.Process(target=_child_main, args=(child_end, opened, cfg, tree),
                                         name="reviewer-analysis", daemon=True)
-        self._process.start()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns of fork() in a process with threads on stderr, i.e. on the
+            # reader's terminal; the threads retrieval ran (rich's refresh) have ended by now.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self._process.start()
         child_end.close()
         pid = self._process.pid
         assert pid is not None
