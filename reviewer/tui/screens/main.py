@@ -90,6 +90,16 @@ class MainScreen(ReviewScreen):
         state = self.state
         self.query_one(MessagePane).show(state.review, state.opened.revisions,
                                          state.review.thread[message_id])
+        # n is the key pressed most: have the next message ready (hidden) once this one is drawn
+        self.call_after_refresh(self._prepare_after, message_id)
+
+    def _prepare_after(self, message_id: str) -> None:
+        order = self._order()
+        n = order.index(message_id) + 1 if message_id in order else len(order)
+        if n < len(order):
+            state = self.state
+            self.query_one(MessagePane).prepare(state.review, state.opened.revisions,
+                                                state.review.thread[order[n]])
 
     @on(DataTable.RowHighlighted, "#thread")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -3,11 +3,13 @@ after each comment its verdict cards."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -49,58 +51,90 @@ def _header(revisions: Sequence[Revision], message: Message) -> Text:
     return text
 
 
+@dataclass
+class _Drawing:
+    """One message as drawn: its widgets in a box of their own, kept while the reader moves on."""
+
+    key: tuple[str, ...]
+    """The message and its cards (redrawn only when they change)."""
+    box: Vertical
+    cards: list[VerdictCard]
+    runs: list[tuple[int, Static]]
+    """(first body line, widget) of each run of lines."""
+
+
 class MessagePane(VerticalScroll):
     BINDINGS = [
         Binding("j,down", "scroll_down", "scroll down"),
         Binding("k,up", "scroll_up", "scroll up"),
     ]
 
+    KEEP = 24
+    """Messages whose widgets stay mounted (hidden) when another is shown. Mounting a message's
+    widgets (styles, then two paints as they settle) is most of what a key costs; showing a
+    kept one is a display toggle. The main screen also prepares the next message ahead."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.message_id: str | None = None
         self.cards: list[VerdictCard] = []
-        self._drawn: tuple[str, ...] = ()
-        """The message and its cards as drawn (redrawn only when they change)."""
         self._runs: list[tuple[int, Static]] = []
-        """(first body line, widget) of each run of lines."""
+        self._drawings: OrderedDict[str, _Drawing] = OrderedDict()
 
     def show(self, review: Review, revisions: Sequence[Revision], message: Message) -> None:
         """Draw ``message`` with the cards ``review`` has for it so far; a card that had the
         focus keeps it when the review grows."""
-        parts = message_parts(review, revisions, message)
-        drawn = (message.message_id, *(key for part in parts if isinstance(part, CardsAfter)
-                                       for key in (*(c.key for c in part.cards), *part.notices,
-                                                   *part.tag_checks)))
-        if drawn == self._drawn:
-            return
+        mid = message.message_id
+        shown = self._drawings.get(self.message_id) if self.message_id is not None else None
         focused = self.screen.focused
         refocus = focused.card.key if isinstance(focused, VerdictCard) else None
-        new_message = message.message_id != self.message_id
-        self.message_id, self._drawn = message.message_id, drawn
-        self.cards, self._runs = [], []
-        widgets: list[Widget] = [Static(_header(revisions, message), classes="message-header")]
-        line = 0
-        for part in parts:
-            if isinstance(part, CardsAfter):
-                widgets += [Static(Text(f"✗ {n}"), classes="notice") for n in part.notices]
-                if part.tag_checks:
-                    widgets.append(Static(Text("\n".join(part.tag_checks)), classes="tag-check"))
-                cards = [VerdictCard(card, part.comment_index) for card in part.cards]
-                self.cards += cards
-                widgets += cards
-            else:
-                run = Static(_run_text(part), classes="body")
-                self._runs.append((line, run))
-                line += len(part)
-                widgets.append(run)
         with self.app.batch_update():
-            self.remove_children()
-            self.mount_all(widgets)
+            kept = self._kept(review, revisions, message)
+            if kept is shown:
+                return
+            if shown is not None:
+                shown.box.display = False
+            kept.box.display = True
+            self._drawings.move_to_end(mid)
+            self._evict()
+        new_message = mid != self.message_id
+        self.message_id, self.cards, self._runs = mid, kept.cards, kept.runs
         if new_message:
             self.scroll_home(animate=False)
         for card in self.cards:
             if card.card.key == refocus:
                 card.focus(scroll_visible=False)
+
+    def prepare(self, review: Review, revisions: Sequence[Revision], message: Message) -> None:
+        """Mount ``message``'s widgets ahead of time, hidden, so that showing it is a toggle."""
+        with self.app.batch_update():
+            self._kept(review, revisions, message)
+            self._evict()
+
+    def _kept(self, review: Review, revisions: Sequence[Revision], message: Message) -> _Drawing:
+        """The message as drawn and kept; drawn again (mounted hidden) if its cards changed."""
+        parts = message_parts(review, revisions, message)
+        key = (message.message_id, *(k for part in parts if isinstance(part, CardsAfter)
+                                     for k in (*(c.key for c in part.cards), *part.notices, *part.tag_checks)))
+        kept = self._drawings.get(message.message_id)
+        if kept is not None and kept.key == key:
+            return kept
+        if kept is not None:
+            kept.box.remove()
+        kept = _draw(key, revisions, message, parts)
+        kept.box.display = False
+        self.mount(kept.box)
+        self._drawings[message.message_id] = kept
+        return kept
+
+    def _evict(self) -> None:
+        while len(self._drawings) > self.KEEP:
+            mid, old = next(iter(self._drawings.items()))
+            if mid == self.message_id:
+                self._drawings.move_to_end(mid)
+                continue
+            del self._drawings[mid]
+            old.box.remove()
 
     def first_card(self, comment_index: int) -> VerdictCard | None:
         return next((c for c in self.cards if c.comment_index == comment_index), None)
@@ -120,3 +154,25 @@ class MessagePane(VerticalScroll):
             rows = sum(len(line.wrap(self.app.console, run.size.width))
                        for line in text.split("\n", allow_blank=True)[:within])
         self.scroll_to(y=run.virtual_region.y + rows, animate=False, immediate=True)
+
+
+def _draw(key: tuple[str, ...], revisions: Sequence[Revision], message: Message,
+          parts: Sequence[Sequence[MessageLine] | CardsAfter]) -> _Drawing:
+    widgets: list[Widget] = [Static(_header(revisions, message), classes="message-header")]
+    cards: list[VerdictCard] = []
+    runs: list[tuple[int, Static]] = []
+    line = 0
+    for part in parts:
+        if isinstance(part, CardsAfter):
+            widgets += [Static(Text(f"✗ {n}"), classes="notice") for n in part.notices]
+            if part.tag_checks:
+                widgets.append(Static(Text("\n".join(part.tag_checks)), classes="tag-check"))
+            made = [VerdictCard(card, part.comment_index) for card in part.cards]
+            cards += made
+            widgets += made
+        else:
+            run = Static(_run_text(part), classes="body")
+            runs.append((line, run))
+            line += len(part)
+            widgets.append(run)
+    return _Drawing(key, Vertical(*widgets, classes="message"), cards, runs)
