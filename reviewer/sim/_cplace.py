@@ -110,6 +110,8 @@ class PlaceCompiler:
             if isinstance(b, list):
                 return ElemPtr(b, i, name)
             if isinstance(b, PathPtr):
+                if not member and b.path and isinstance(b.path[-1], int):
+                    return b + i  # a pointer into an array (a decayed ``pvec->pages``): p[i] is *(p + i)
                 return b.element(i)
             if isinstance(b, FieldPtr):
                 raise NotAnalysed(f"`{name}[...]` indexes the page word {b.describe()} at {fr[0].loc[0]}:{fr[0].loc[1]}")
