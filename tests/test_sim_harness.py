@@ -80,3 +80,20 @@ def test_assertion_property_names_the_failed_condition() -> None:
     loud = simulate(touched("check", pre, post), {**KCONFIG, "CONFIG_DEBUG_VM": True})
     found = {x.detail for v in loud for x in v.violations if x.property == "assertion"}
     assert found == {"VM_BUG_ON_PAGE(page_count(page) == 1) failed at mm/x.c:102"}
+
+
+def test_buddy_arithmetic_reaches_the_frames_around_the_allocation() -> None:
+    """The allocation starts an aligned block of four times its size whose other frames are in
+    use by other owners: its buddy and the next order's buddy (buddy_merge_likely's
+    higher_buddy) are modelled frames, one reference each, not PageBuddy."""
+    src = ("int buddy_in_use(struct page *page, unsigned int order)\n{\n"
+           "\tunsigned long pfn = page_to_pfn(page);\n"
+           "\tunsigned long buddy_pfn = pfn ^ (1 << order);\n"
+           "\tstruct page *buddy = page + (buddy_pfn - pfn);\n"
+           "\tstruct page *higher = page + (((buddy_pfn & pfn) ^ (2 << order)) - pfn);\n\n"
+           "\tif (atomic_read(&buddy->_refcount) != 1 || atomic_read(&buddy->_mapcount) != -1 ||\n"
+           "\t    atomic_read(&higher->_refcount) != 1)\n"
+           "\t\t__free_pages(page, order);\n"
+           "\treturn 0;\n}\n")
+    verdicts = simulate(touched("buddy_in_use", src.replace("return 0", "return 1"), src))
+    assert verdicts and all(v.outcome == "clean" for v in verdicts)

@@ -10,6 +10,10 @@ first page, an integer ``order`` the allocation order, ``nr``/``nr_pages`` ``1 <
 lruvec, an ``fpi_t`` FPI_NONE, ``refs`` (a count of references) 1, the one the caller holds. Any other parameter has no value the harness could defend, so
 the function is "not analysed: no value for parameter X". The harness does not know which
 references the function owns, so a page still allocated at the end is not judged a leak.
+
+The allocation starts a naturally aligned block of four times its size whose other frames are
+in use by other owners (:class:`~.model.state.KernelState`): buddy arithmetic reaches modelled
+frames, and finds no free buddy to merge with.
 """
 
 from __future__ import annotations
