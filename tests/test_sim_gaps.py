@@ -408,6 +408,24 @@ def test_loop_macros_run_their_body_whatever_statement_it_is() -> None:
     assert value == (3 + 1) + 10 * 2 and st.fields["private"][2] == 1 and st.fields["private"][0] == 2
 
 
+def test_container_of_an_object_only_a_pointer_leads_to_is_not_guessed() -> None:
+    """A memcg's memory.parent read from unwritten memory points at a page_counter of its own;
+    which mem_cgroup holds it the model cannot say (every parent set would make the hierarchy
+    endless), so container_of on it is not analysed rather than invented."""
+
+    class Memcgs(MacroTree):
+        def global_type(self, name: str) -> str | None:
+            return "struct mem_cgroup" if name == "some_memcg" else None
+
+        def struct_layout(self, name: str) -> dict[str, str] | None:
+            return {"memory": "struct page_counter"} if name == "mem_cgroup" else \
+                {"parent": "struct page_counter *"} if name == "page_counter" else None
+
+    src = "int f(void)\n{\n\treturn container_of(some_memcg.memory.parent, struct mem_cgroup, memory) != 0;\n}\n"
+    with pytest.raises(NotAnalysed, match="not that member"):
+        run_c(src, lookup=Memcgs({}))
+
+
 def test_an_array_member_read_as_a_value_is_its_first_elements_address() -> None:
     """release_pages(pvec->pages, pvec->nr): the array decays to &pvec->pages[0], and the callee
     indexes it as a pointer (struct pagevec as include/linux/pagevec.h lays it out)."""

@@ -375,12 +375,16 @@ class PathPtr(_Place):
     def container(self, member: str, ctype: str = "") -> Any:
         """container_of: the object whose ``member`` this is (a page pointer for a page's member).
 
-        A place not reached as that member (an empty list's head, which list_for_each_entry
-        converts before it compares ``&pos->member`` with the head; an object a pointer read
-        from memory points at) gives the container C's container_of would compute: an object
-        whose ``member`` is this place again, its other members memory of their own."""
-        if not self.path or self.path[-1] != member:
+        A list head not reached as that member (an empty list's head, which list_for_each_entry
+        converts before it compares ``&pos->member`` with the head) gives the container C's
+        container_of would compute: an object whose ``member`` is this head again, its other
+        members memory of their own. Other places are not guessed at: an object a pointer read
+        from unwritten memory points at has no container the model could vouch for (a memcg's
+        ``memory.parent`` would make an endless hierarchy)."""
+        if (not self.path or self.path[-1] != member) and self.ctype == "struct list_head":
             return PathPtr("", (), ctype, self, member)
+        if not self.path or self.path[-1] != member:
+            raise NotAnalysed(f"container_of({self.key()}, ..., {member}): not that member")
         if len(self.path) == 1 and self.root.startswith("P") and self.root[1:].isdigit():
             return PagePtr(int(self.root[1:]))
         return PathPtr(self.root, self.path[:-1], ctype, self.inner, self.via)
