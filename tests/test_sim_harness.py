@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reviewer._config import SimulatorConfig
 from reviewer.model import FunctionImage, TouchedFunction
 from reviewer.sim import SimCache, simulate_revision
@@ -97,3 +99,54 @@ def test_buddy_arithmetic_reaches_the_frames_around_the_allocation() -> None:
            "\treturn 0;\n}\n")
     verdicts = simulate(touched("buddy_in_use", src.replace("return 0", "return 1"), src))
     assert verdicts and all(v.outcome == "clean" for v in verdicts)
+
+
+def _excerpt_function(path: str, name: str) -> FunctionImage:
+    from _real_data import KERNEL
+
+    from reviewer.trees import find_functions
+
+    source = (KERNEL / "linux-5.12.9" / path).read_text()
+    (span,) = [f for f in find_functions(source, path) if f.name == name][:1]
+    text = "\n".join(source.split("\n")[span.start_line - 1:span.end_line]) + "\n"
+    return FunctionImage(name, path, span.start_line, span.end_line, text)
+
+
+@pytest.mark.real_data
+def test_a_flag_word_takes_no_flag_then_each_flag_the_function_tests() -> None:
+    """mm/gup.c's try_grab_compound_head() tests flags & FOLL_GET, & FOLL_PIN, & FOLL_LONGTERM:
+    three variants (none, FOLL_GET, FOLL_PIN), each saying where its value came from."""
+    plan = generic_scenarios(_excerpt_function("mm/gup.c", "try_grab_compound_head"))
+    assert plan is not None and not plan.problem
+    names = [s.name for s in plan.scenarios]
+    assert names == [f"generic harness: try_grab_compound_head [{v}]{vs}"
+                     for v in ("0", "FOLL_GET", "FOLL_PIN") for vs in ("", " vs put_page")]
+    pin = plan.scenarios[4]
+    assert "try_grab_compound_head(page, 1, FOLL_PIN);" in pin.threads[0].image.source
+    assert "flags=FOLL_PIN: a flag the function tests" in pin.description
+    put = generic_scenarios(_excerpt_function("mm/gup.c", "put_compound_head"))
+    assert put is not None and [s.name for s in put.scenarios][::2] == [
+        "generic harness: put_compound_head [0]", "generic harness: put_compound_head [FOLL_PIN]"]
+
+
+def test_buddy_optional_pointers_bools_and_messages_by_the_functions_own_code() -> None:
+    """A second page named buddy is the page's buddy; a pointer tested for NULL before any use is
+    NULL; a bool the body tests runs both ways; a message is any text. A pointer the body uses
+    before (or without) a NULL test has no value."""
+    src = ("bool f(struct capture_control *capc, struct page *page, struct page *buddy, unsigned int order,\n"
+           "       bool whole, const char *reason)\n{\n\tif (!capc || whole)\n\t\treturn false;\n"
+           "\treturn capc->page == buddy;\n}\n")
+    plan = generic_scenarios(FunctionImage("f", "mm/x.c", 1, 7, src))
+    assert plan is not None and not plan.problem and len(plan.scenarios) == 4
+    call = plan.scenarios[2].threads[0].image.source
+    assert ('f(NULL, page, page + ((page_to_pfn(page) ^ (1 << order)) - page_to_pfn(page)), order, true, '
+            '"generic harness");') in call
+    assert "capc=NULL: the function checks it for NULL before any use" in plan.scenarios[0].description
+    verdicts = simulate(touched("f", src, src.replace("return false", "return true")))
+    assert verdicts and all(v.outcome == "clean" for v in verdicts)
+    used = "void g(struct page *page, struct vm_area_struct *vma)\n{\n\tif (vma->vm_flags)\n\t\tput_page(page);\n}\n"
+    plan = generic_scenarios(FunctionImage("g", "mm/x.c", 1, 5, used))
+    assert plan is not None and plan.problem == "generic harness: no value for parameter vma of g()"
+    stub = "static inline bool h(struct capture_control *capc, struct page *page)\n{\n\treturn false;\n}\n"
+    plan = generic_scenarios(FunctionImage("h", "mm/x.c", 1, 4, stub))
+    assert plan is not None and "capc=NULL: the function never uses it" in plan.scenarios[0].description
