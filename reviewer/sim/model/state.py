@@ -24,6 +24,7 @@ __all__ = [
     "GFP_COMP",
     "GFP_KERNEL",
     "MEMCG_M",
+    "MEMCG_OBJECTS",
     "ROOT_MEMCG",
     "NO_HEAD",
     "PAGE_FLAGS_CHECK_AT_FREE",
@@ -191,6 +192,7 @@ class KernelState:
         st.where = [Where.ALLOCATED] * n
         st.freed_by = [-1] * n
         st.memcgs[MEMCG_M] = Memcg("M")
+        st.globals.update(_memcg_links())
         return st
 
     def copy(self) -> KernelState:
@@ -214,6 +216,26 @@ class KernelState:
             tuple(sorted(self.double_freed)),
             tuple(sorted(self.bad_pages)),
         )
+
+
+MEMCG_OBJECTS = {MEMCG_M: "memcg M", ROOT_MEMCG: "memcg root"}
+"""The memory (by PathPtr root) of the model's two memcgs, for members it does not hold."""
+
+
+def _memcg_links() -> dict[str, Any]:
+    """The model's memcgs as the kernel links them (§1: one non-root memcg, M): the global
+    root_mem_cgroup is the root, M's page counter's parent is the root's, the root's is NULL,
+    and each memcg's per-node info (one node, 0) points back at its memcg (mz->memcg)."""
+    from ..memory import PathPtr  # memory imports this module
+
+    links: dict[str, Any] = {"root_mem_cgroup": ROOT_MEMCG}
+    for ptr, obj in MEMCG_OBJECTS.items():
+        node = PathPtr("*" + PathPtr(obj, ("nodeinfo", 0)).key())
+        links[node.member("memcg").key()] = ptr
+        parent = PathPtr(obj, ("memory", "parent")).key()
+        links[parent] = PathPtr(MEMCG_OBJECTS[ROOT_MEMCG], ("memory",), "struct page_counter") \
+            if ptr != ROOT_MEMCG else 0
+    return links
 
 
 class _Access(Access):
