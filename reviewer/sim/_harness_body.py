@@ -99,6 +99,6 @@ def _is_test(use: tree_sitter.Node) -> bool:
         other = [s for s in named_children(parent) if s.id != node.id]
         return op in ("==", "!=") and bool(other) and node_text(other[0]) in ("NULL", "0")
     if parent.type == "conditional_expression":
-        return parent.child_by_field_name("condition") is not None and \
-            parent.child_by_field_name("condition").id == node.id  # type: ignore[union-attr]
+        condition = parent.child_by_field_name("condition")
+        return condition is not None and condition.id == node.id
     return False
