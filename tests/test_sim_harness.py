@@ -150,3 +150,17 @@ def test_buddy_optional_pointers_bools_and_messages_by_the_functions_own_code() 
     stub = "static inline bool h(struct capture_control *capc, struct page *page)\n{\n\treturn false;\n}\n"
     plan = generic_scenarios(FunctionImage("h", "mm/x.c", 1, 4, stub))
     assert plan is not None and "capc=NULL: the function never uses it" in plan.scenarios[0].description
+
+
+@pytest.mark.real_data
+def test_compared_values_and_one_parameter_varied_at_a_time() -> None:
+    """mm/page_alloc.c's steal_suitable_fallback(): alloc_flags is masked with ALLOC_KSWAPD (a
+    flag word), start_type only compared with MIGRATE_MOVABLE (that value, no made-up 0), and
+    whole_block a bool it tests; each parameter gets its turn from the first variant."""
+    plan = generic_scenarios(_excerpt_function("mm/page_alloc.c", "steal_suitable_fallback"))
+    assert plan is not None and not plan.problem
+    assert [s.name for s in plan.scenarios][::2] == [
+        "generic harness: steal_suitable_fallback [0, false]",
+        "generic harness: steal_suitable_fallback [ALLOC_KSWAPD, false]",
+        "generic harness: steal_suitable_fallback [0, true]"]
+    assert "start_type=MIGRATE_MOVABLE: a value the function compares it with" in plan.scenarios[0].description

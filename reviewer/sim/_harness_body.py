@@ -40,9 +40,9 @@ class FunctionBody:
             stack.extend(reversed(node.children))
         return out
 
-    def tested_constants(self, name: str) -> list[str]:
-        """Constants the body tests ``name`` against: ``name & FOLL_PIN``, ``(flags & X)``,
-        ``name == PAGE_FLAGS_CHECK_AT_FREE``; in source order, each once."""
+    def tested_constants(self, name: str, ops: tuple[str, ...] = _TESTS) -> list[str]:
+        """Constants the body tests ``name`` against with one of ``ops``: ``name & FOLL_PIN``,
+        ``(flags & X)``, ``name == PAGE_FLAGS_CHECK_AT_FREE``; in source order, each once."""
         found: dict[str, None] = {}
         for use in self._uses(name):
             parent = use.parent
@@ -50,7 +50,7 @@ class FunctionBody:
                 parent = parent.parent
             if parent is None or parent.type != "binary_expression":
                 continue
-            if node_text(parent.child_by_field_name("operator")) not in _TESTS:
+            if node_text(parent.child_by_field_name("operator")) not in ops:
                 continue
             for side in named_children(parent):
                 while side.type == "parenthesized_expression" and named_children(side):

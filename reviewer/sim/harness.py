@@ -15,9 +15,11 @@ said in the verdict (the scenario's description names the value and why):
 
 * a second ``struct page *`` named ``buddy`` is the page's buddy at the allocation order, and an
   integer ``buddy_pfn`` its pfn (``__find_buddy_pfn``); ``end_page`` is the allocation's last page;
-* an integer the body tests against constants (``flags & FOLL_PIN``, ``flags ==
-  PAGE_FLAGS_CHECK_AT_PREP``) is a flag word: one variant with no flag set, then one per constant
-  tested (in source order), at most three variants per function in all;
+* an integer the body masks with a constant (``flags & FOLL_PIN``) is a flag word: one variant
+  with no flag set, then one per constant the body tests it against (in source order); an
+  integer it only compares with constants (``start_type == MIGRATE_MOVABLE``) takes each of
+  those values. Variants change one parameter at a time from every parameter's first value, at
+  most three per function in all;
 * a ``bool`` the body tests before any other use runs false, then true;
 * any other pointer the body tests for NULL before any use (``if (!capc || ...)``), or never
   uses (a configured-out stub's), is NULL;
@@ -35,7 +37,6 @@ frames, and finds no free buddy to merge with.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,7 @@ def generic_scenarios(image: FunctionImage) -> HarnessPlan | None:
             return HarnessPlan(image.name, (), f"{GENERIC}: no value for parameter {name or type_text} "
                                                 f"of {image.name}()")
         choices.append(options)
-    variants = list(itertools.islice(itertools.product(*choices), _MAX_VARIANTS))
+    variants = _variants(choices)
     scenarios: list[Scenario] = []
     for variant in variants:
         call = f"{image.name}({', '.join(c.expr for c in variant)});"
@@ -146,11 +147,13 @@ def _choices(name: str, kind: str, type_text: str, body: FunctionBody, page_take
         return [_Choice("page_zonenum(page)", "zone: the page's zone number")]
     if kind == "int" and name == "nid":
         return [_Choice("page_to_nid(page)", "nid: the page's node")]
-    if kind == "int":
-        tested = body.tested_constants(name)[:_MAX_VARIANTS - 1]
-        if tested:  # a flag word: none set, then each flag the function's own code tests
-            return [_Choice("0", f"{name}=0: no flag set")] + [
-                _Choice(c, f"{name}={c}: a flag the function tests") for c in tested]
+    if kind == "int" and body.tested_constants(name, ("&",)):
+        # a flag word: none set, then each flag the function's own code tests
+        return [_Choice("0", f"{name}=0: no flag set")] + [
+            _Choice(c, f"{name}={c}: a flag the function tests") for c in body.tested_constants(name)]
+    if kind == "int" and body.tested_constants(name):
+        # compared, never masked: the values the function's own code names
+        return [_Choice(c, f"{name}={c}: a value the function compares it with") for c in body.tested_constants(name)]
     if kind == "bool" and body.tests_before_use(name):
         return [_Choice("false", f"{name}=false"), _Choice("true", f"{name}=true: both values it tests")]
     if kind == "pointer" and body.tests_before_use(name):
@@ -160,6 +163,16 @@ def _choices(name: str, kind: str, type_text: str, body: FunctionBody, page_take
     if kind == "string":
         return [_Choice(f'"{GENERIC}"', f"{name}: a message, any text")]
     return []
+
+
+def _variants(choices: list[list[_Choice]]) -> list[tuple[_Choice, ...]]:
+    """Every parameter's first value, then one parameter's other values at a time (so each
+    parameter that has several gets its turn), at most _MAX_VARIANTS in all."""
+    first = tuple(options[0] for options in choices)
+    out = [first]
+    for i, options in enumerate(choices):
+        out.extend((*first[:i], other, *first[i + 1:]) for other in options[1:])
+    return out[:_MAX_VARIANTS]
 
 
 _BUDDY_PFN = "(page_to_pfn(page) ^ (1 << order))"
