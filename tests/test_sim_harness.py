@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reviewer._config import SimulatorConfig
 from reviewer.model import FunctionImage, TouchedFunction
 from reviewer.sim import SimCache, simulate_revision
@@ -80,3 +82,85 @@ def test_assertion_property_names_the_failed_condition() -> None:
     loud = simulate(touched("check", pre, post), {**KCONFIG, "CONFIG_DEBUG_VM": True})
     found = {x.detail for v in loud for x in v.violations if x.property == "assertion"}
     assert found == {"VM_BUG_ON_PAGE(page_count(page) == 1) failed at mm/x.c:102"}
+
+
+def test_buddy_arithmetic_reaches_the_frames_around_the_allocation() -> None:
+    """The allocation starts an aligned block of four times its size whose other frames are in
+    use by other owners: its buddy and the next order's buddy (buddy_merge_likely's
+    higher_buddy) are modelled frames, one reference each, not PageBuddy."""
+    src = ("int buddy_in_use(struct page *page, unsigned int order)\n{\n"
+           "\tunsigned long pfn = page_to_pfn(page);\n"
+           "\tunsigned long buddy_pfn = pfn ^ (1 << order);\n"
+           "\tstruct page *buddy = page + (buddy_pfn - pfn);\n"
+           "\tstruct page *higher = page + (((buddy_pfn & pfn) ^ (2 << order)) - pfn);\n\n"
+           "\tif (atomic_read(&buddy->_refcount) != 1 || atomic_read(&buddy->_mapcount) != -1 ||\n"
+           "\t    atomic_read(&higher->_refcount) != 1)\n"
+           "\t\t__free_pages(page, order);\n"
+           "\treturn 0;\n}\n")
+    verdicts = simulate(touched("buddy_in_use", src.replace("return 0", "return 1"), src))
+    assert verdicts and all(v.outcome == "clean" for v in verdicts)
+
+
+def _excerpt_function(path: str, name: str) -> FunctionImage:
+    from _real_data import KERNEL
+
+    from reviewer.trees import find_functions
+
+    source = (KERNEL / "linux-5.12.9" / path).read_text()
+    (span,) = [f for f in find_functions(source, path) if f.name == name][:1]
+    text = "\n".join(source.split("\n")[span.start_line - 1:span.end_line]) + "\n"
+    return FunctionImage(name, path, span.start_line, span.end_line, text)
+
+
+@pytest.mark.real_data
+def test_a_flag_word_takes_no_flag_then_each_flag_the_function_tests() -> None:
+    """mm/gup.c's try_grab_compound_head() tests flags & FOLL_GET, & FOLL_PIN, & FOLL_LONGTERM:
+    three variants (none, FOLL_GET, FOLL_PIN), each saying where its value came from."""
+    plan = generic_scenarios(_excerpt_function("mm/gup.c", "try_grab_compound_head"))
+    assert plan is not None and not plan.problem
+    names = [s.name for s in plan.scenarios]
+    assert names == [f"generic harness: try_grab_compound_head [{v}]{vs}"
+                     for v in ("0", "FOLL_GET", "FOLL_PIN") for vs in ("", " vs put_page")]
+    pin = plan.scenarios[4]
+    assert "try_grab_compound_head(page, 1, FOLL_PIN);" in pin.threads[0].image.source
+    assert "flags=FOLL_PIN: a flag the function tests" in pin.description
+    put = generic_scenarios(_excerpt_function("mm/gup.c", "put_compound_head"))
+    assert put is not None and [s.name for s in put.scenarios][::2] == [
+        "generic harness: put_compound_head [0]", "generic harness: put_compound_head [FOLL_PIN]"]
+
+
+def test_buddy_optional_pointers_bools_and_messages_by_the_functions_own_code() -> None:
+    """A second page named buddy is the page's buddy; a pointer tested for NULL before any use is
+    NULL; a bool the body tests runs both ways; a message is any text. A pointer the body uses
+    before (or without) a NULL test has no value."""
+    src = ("bool f(struct capture_control *capc, struct page *page, struct page *buddy, unsigned int order,\n"
+           "       bool whole, const char *reason)\n{\n\tif (!capc || whole)\n\t\treturn false;\n"
+           "\treturn capc->page == buddy;\n}\n")
+    plan = generic_scenarios(FunctionImage("f", "mm/x.c", 1, 7, src))
+    assert plan is not None and not plan.problem and len(plan.scenarios) == 4
+    call = plan.scenarios[2].threads[0].image.source
+    assert ('f(NULL, page, page + ((page_to_pfn(page) ^ (1 << order)) - page_to_pfn(page)), order, true, '
+            '"generic harness");') in call
+    assert "capc=NULL: the function checks it for NULL before any use" in plan.scenarios[0].description
+    verdicts = simulate(touched("f", src, src.replace("return false", "return true")))
+    assert verdicts and all(v.outcome == "clean" for v in verdicts)
+    used = "void g(struct page *page, struct vm_area_struct *vma)\n{\n\tif (vma->vm_flags)\n\t\tput_page(page);\n}\n"
+    plan = generic_scenarios(FunctionImage("g", "mm/x.c", 1, 5, used))
+    assert plan is not None and plan.problem == "generic harness: no value for parameter vma of g()"
+    stub = "static inline bool h(struct capture_control *capc, struct page *page)\n{\n\treturn false;\n}\n"
+    plan = generic_scenarios(FunctionImage("h", "mm/x.c", 1, 4, stub))
+    assert plan is not None and "capc=NULL: the function never uses it" in plan.scenarios[0].description
+
+
+@pytest.mark.real_data
+def test_compared_values_and_one_parameter_varied_at_a_time() -> None:
+    """mm/page_alloc.c's steal_suitable_fallback(): alloc_flags is masked with ALLOC_KSWAPD (a
+    flag word), start_type only compared with MIGRATE_MOVABLE (that value, no made-up 0), and
+    whole_block a bool it tests; each parameter gets its turn from the first variant."""
+    plan = generic_scenarios(_excerpt_function("mm/page_alloc.c", "steal_suitable_fallback"))
+    assert plan is not None and not plan.problem
+    assert [s.name for s in plan.scenarios][::2] == [
+        "generic harness: steal_suitable_fallback [0, false]",
+        "generic harness: steal_suitable_fallback [ALLOC_KSWAPD, false]",
+        "generic harness: steal_suitable_fallback [0, true]"]
+    assert "start_type=MIGRATE_MOVABLE: a value the function compares it with" in plan.scenarios[0].description

@@ -172,3 +172,19 @@ def test_a_name_the_tree_does_not_define_is_not_paid_for_by_preprocessing(kernel
 ])
 def test_raw_text_test_before_preprocessing(text: str, name: str, kind: str, may: bool) -> None:
     assert may_define(text, name, kind) is may
+
+
+def test_a_memcg_hierarchy_walk_ends_at_the_root(kernel_tree: Path) -> None:
+    """lru_note_cost_page() walks the page's lruvec and then each parent's (parent_lruvec():
+    lruvec_memcg(), parent_mem_cgroup()): the model's memcg M is a child of the root, whose
+    page counter has no parent, and each per-node info points back at its memcg, so the walk
+    ends (not an endless hierarchy of invented parents) and every cell is analysed."""
+    tree = TreeSource(kernel_tree, "HEAD", kconfig=KCONFIG, roots=["mm/swap.c"])
+    pre = tree.lookup("lru_note_cost_page")
+    assert pre is not None
+    post = FunctionImage(pre.name, pre.path, pre.start_line, pre.end_line + 1,
+                         pre.source.replace("{\n", "{\n\tbarrier();\n", 1))
+    result = simulate_revision("rev", [TouchedFunction(pre.name, pre.path, pre, post)], base_id="base",
+                               post_lookup=tree, pre_lookup=tree, config=SimulatorConfig(orders=(0, 1)),
+                               kconfig=KCONFIG, cache=SimCache())
+    assert result.revision and all(v.outcome == "clean" for v in result.revision)

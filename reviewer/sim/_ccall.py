@@ -11,7 +11,7 @@ import tree_sitter
 
 from ._cexpr import Expr, Frame, fail, field, lift, named_children, node_text
 from ._errors import NotAnalysed
-from .model.state import Cpu, Gen
+from .model.state import MEMCG_OBJECTS, Cpu, Gen
 from .primitives.assertions import ASSERTIONS, assertion_failed
 from .resolve import expand_call
 from .resolve._pp import TYPE_MACRO_NAMES
@@ -165,7 +165,12 @@ class CallCompiler:
             p = yield from pg(fr)
             if not isinstance(p, PathPtr):
                 raise NotAnalysed(f"container_of({p!r}, ..., {member}) at {fr[0].loc[0]}:{fr[0].loc[1]}")
-            return p.container(last, " ".join(type_text.split()))
+            found = p.container(last, " ".join(type_text.split()))
+            if isinstance(found, PathPtr) and not found.path and found.inner is None:
+                for ptr, obj in MEMCG_OBJECTS.items():  # a model memcg is its pointer value
+                    if found.root == obj:
+                        return ptr
+            return found
 
         return Expr(True, g)
 

@@ -26,7 +26,7 @@ from ._cexpr import (
 )
 from ._errors import NotAnalysed
 from .memory import ElemPtr, FieldPtr, GlobalPtr, PathPtr, SlotPtr, is_place, page_field
-from .model.state import Cpu, Gen, PagePtr
+from .model.state import MEMCG_OBJECTS, Cpu, Gen, PagePtr
 
 if TYPE_CHECKING:
     from ._cexpr import ExprCompiler
@@ -110,6 +110,8 @@ class PlaceCompiler:
             if isinstance(b, list):
                 return ElemPtr(b, i, name)
             if isinstance(b, PathPtr):
+                if not member and b.path and isinstance(b.path[-1], int):
+                    return b + i  # a pointer into an array (a decayed ``pvec->pages``): p[i] is *(p + i)
                 return b.element(i)
             if isinstance(b, FieldPtr):
                 raise NotAnalysed(f"`{name}[...]` indexes the page word {b.describe()} at {fr[0].loc[0]}:{fr[0].loc[1]}")
@@ -228,9 +230,9 @@ def _member(cx: Cpu, base: Any, fname: str, what: str) -> Any:
         return FieldPtr(base.index, fname)
     if isinstance(base, PathPtr):
         return base.member(fname, _member_type(cx, base.struct, fname))
-    if isinstance(base, int) and not isinstance(base, bool) and base in cx.state.memcgs:
+    if isinstance(base, int) and not isinstance(base, bool) and base in MEMCG_OBJECTS:
         # a memcg's own members (its per-node info, its lruvecs): memory the model does not hold
-        return PathPtr(f"memcg {cx.state.memcgs[base].name}", (fname,), _member_type(cx, "mem_cgroup", fname))
+        return PathPtr(MEMCG_OBJECTS[base], (fname,), _member_type(cx, "mem_cgroup", fname))
     if isinstance(base, FieldPtr) and fname == "counter" and page_field(base.field) is not None:
         spec = page_field(base.field)
         if spec is not None and spec.atomic:

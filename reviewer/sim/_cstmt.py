@@ -32,6 +32,8 @@ class StatementCompiler(ABC):
     scopes: list[dict[str, Any]]
     name: str
     max_iterations: int
+    _loc_override: list[Loc]
+    """Where steps are cited while a macro's expansion compiles (the use's line), innermost last."""
 
     @abstractmethod
     def loc(self, node: tree_sitter.Node) -> Loc:
@@ -52,6 +54,11 @@ class StatementCompiler(ABC):
     @abstractmethod
     def pp_value(self, node: tree_sitter.Node) -> int:
         """Provided by the function compiler."""
+
+    @abstractmethod
+    def loop_macro(self, call: tree_sitter.Node) -> tree_sitter.Node | None:
+        """The ``for`` statement a loop macro's use (``list_for_each_entry(pos, head, lru)``)
+        expands to, or None when ``call`` is no such use. Provided by the function compiler."""
 
     # ---- dispatch
     def stmt(self, node: tree_sitter.Node) -> Stmt:
@@ -307,17 +314,31 @@ class StatementCompiler(ABC):
         return self.loop(self.cond(node), self.stmt(node.child_by_field_name("body") or node), None, False)
 
     def _s_for_statement(self, node: tree_sitter.Node) -> Stmt:
-        self.scopes.append({})
-        init_node = node.child_by_field_name("initializer")
-        init: Stmt = nothing
-        if init_node is not None:
-            init = self.stmt(init_node) if init_node.type == "declaration" else self.located(
-                self.exprs.compile(init_node), self.loc(init_node))
+        body_node = node.child_by_field_name("body") or node
+        header = node
         cond_node = node.child_by_field_name("condition")
-        c = lift(self.exprs.compile(cond_node)) if cond_node is not None else None
-        upd_node = node.child_by_field_name("update")
-        update = lift(self.exprs.compile(upd_node)) if upd_node is not None else None
-        body = self.stmt(node.child_by_field_name("body") or node)
+        macro = None
+        if cond_node is not None and cond_node.type == "call_expression" and not any(
+                node.child_by_field_name(f) for f in ("initializer", "update")):
+            macro = self.loop_macro(cond_node)  # `for (; list_for_each_entry(...);)`: see Program
+            if macro is not None:
+                header = macro
+                self._loc_override.append(self.loc(cond_node))  # the expansion has no lines of its own
+        self.scopes.append({})
+        try:
+            init_node = header.child_by_field_name("initializer")
+            init: Stmt = nothing
+            if init_node is not None:
+                init = self.stmt(init_node) if init_node.type == "declaration" else self.located(
+                    self.exprs.compile(init_node), self.loc(init_node))
+            cond_node = header.child_by_field_name("condition")
+            c = lift(self.exprs.compile(cond_node)) if cond_node is not None else None
+            upd_node = header.child_by_field_name("update")
+            update = lift(self.exprs.compile(upd_node)) if upd_node is not None else None
+        finally:
+            if macro is not None:
+                self._loc_override.pop()
+        body = self.stmt(body_node)
         self.scopes.pop()
         loop = self.loop(c, body, update, True)
 

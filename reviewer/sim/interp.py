@@ -10,6 +10,7 @@ decided at compile time against the kconfig map.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +27,7 @@ from .memory import GlobalPtr, PathPtr
 from .model import PRIMITIVES
 from .model.state import Cpu, Gen
 from .primitives import layer_primitive
+from .resolve import expand_call
 
 if TYPE_CHECKING:
     from .resolve import ResolvedMacro
@@ -58,6 +60,8 @@ class Program:
         self.lookup = lookup
         self.debug_vm = debug_vm
         self.max_iterations = max_iterations
+        self._loops: dict[tuple[str, str], tree_sitter.Node | None] = {}
+        self._trees: list[tree_sitter.Tree] = []
         self.repairs: dict[str, None] = {}
         """What the interpreter had to assume to run code that does not compile as posted."""
         self._compiled: dict[str, CFunction] = {}
@@ -122,6 +126,49 @@ class Program:
         self._compiled[name] = fn
         return fn
 
+    def loop_macro(self, name: str, use: str, depth: int = 0) -> tree_sitter.Node | None:
+        """The ``for`` statement ``use`` (a use of macro ``name``) expands to; None if it is no loop."""
+        key = (name, use)
+        if key not in self._loops:
+            self._loops[key] = self._loop_macro(name, use, depth)
+        return self._loops[key]
+
+    def _loop_macro(self, name: str, use: str, depth: int) -> tree_sitter.Node | None:
+        if depth > 3 or self.provides(name):
+            return None
+        macro = self.macro(name)
+        if macro is None or macro.macro.params is None:
+            return None
+        text = expand_call(macro.macro.definition(), use)
+        if not text.startswith("for"):
+            inner = re.match(r"([A-Za-z_]\w*)\s*\(", text)  # for_each_x(a) defined as for_each_y(a, b)
+            return self.loop_macro(inner.group(1), text, depth + 1) if inner and _close(text, inner.end() - 1) == len(text) else None
+        tree = parse_c(f"void __loop(void)\n{{\n{text}\n;\n}}\n")
+        loop = _only_statement(tree.root_node)
+        if loop is None or loop.type != "for_statement" or loop.has_error:
+            return None
+        self._trees.append(tree)  # the nodes live as long as the code compiled from them
+        return loop
+
+    def _loop_macros(self, text: str) -> str:
+        """Uses of loop macros (``list_for_each_entry(pos, head, lru)`` at the start of a line,
+        its body after it) written as ``for (; list_for_each_entry(pos, head, lru);)``, so that
+        tree-sitter reads the body as the loop's, whatever statement it is; the statement
+        compiler then runs the macro's own ``for`` header (``loop_macro``). Lines stay lines."""
+        out: list[str] = []
+        done = 0
+        for m in _STATEMENT_CALL.finditer(text):
+            if m.start() < done:
+                continue
+            end = _close(text, m.end() - 1)
+            if end < 0 or not _BODY_FOLLOWS.match(text, end) or m.group(2) in _STATEMENT_WORDS:
+                continue
+            if self.loop_macro(m.group(2), text[m.start(2):end]) is None:
+                continue
+            out.append(text[done:m.start(2)] + "for (; " + text[m.start(2):end] + ";)")
+            done = end
+        return "".join(out) + text[done:]
+
     def compile_image(self, image: FunctionImage, name: str, *, file: str | None = None) -> CFunction:
         if not image.complete:
             return _failing(f"{name}() is not wholly inside the hunks at {image.path}:{image.start_line}")
@@ -130,7 +177,7 @@ class Program:
             return _failing(f"{name}(): {problems[0]}")
         from .resolve import strip_annotations
 
-        tree = parse_c(strip_annotations(image.source))
+        tree = parse_c(self._loop_macros(strip_annotations(image.source)))
         for node in tree.root_node.named_children:
             if node.type == "function_definition" and _declared_name(node) == name:
                 if node.has_error:  # tree-sitter's recovery drops or reshapes code: never run a guess
@@ -143,6 +190,29 @@ class Program:
                                      f"{name}() as posted, read as if it were there"] = None
                 return _FunctionCompiler(self, image, node, file or image.path).build()
         return _failing(f"no definition of {name}() parses at {image.path}:{image.start_line}")
+
+
+_STATEMENT_CALL = re.compile(r"^([ \t]*)([A-Za-z_]\w*)[ \t]*\(", re.M)
+_BODY_FOLLOWS = re.compile(r"[ \t]*(\{[ \t]*)?(/\*.*?\*/[ \t]*|//.*)?$", re.M)
+
+
+_STATEMENT_WORDS = frozenset({"if", "while", "for", "switch", "return", "sizeof", "do", "else", "case"})
+
+
+def _close(text: str, i: int) -> int:
+    """The index after the parenthesis that closes the one at ``text[i]``, or -1."""
+    depth = 0
+    for j in range(i, len(text)):
+        c = text[j]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        elif c == ";" and depth == 1:  # a statement's end: not a macro use's argument list
+            return -1
+    return -1
 
 
 def _failing(reason: str) -> CFunction:
@@ -243,6 +313,12 @@ class _FunctionCompiler(StatementCompiler):
 
     def macro(self, name: str) -> ResolvedMacro | None:
         return self.program.macro(name)
+
+    def loop_macro(self, call: tree_sitter.Node) -> tree_sitter.Node | None:
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "identifier":
+            return None
+        return self.program.loop_macro(node_text(fn), node_text(call))
 
     def constant(self, name: str) -> int | None:
         return self.program.constant(name)

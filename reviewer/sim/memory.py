@@ -305,27 +305,35 @@ class PathPtr(_Place):
     Memory nobody wrote reads as an initialised kernel object would, as far as the type (from
     the tree's struct definitions) tells: a number is 0, a pointer points at an object of its
     type (a distinct one per location: kernel objects are set up before use), and a list head's
-    ``next``/``prev`` point at the head itself (an empty list)."""
+    ``next``/``prev`` point at the head itself (an empty list). An array member (``T x[]``)
+    read as a value is, as in C, the address of its element 0 (``release_pages(pvec->pages, n)``)."""
 
     root: str
     """A global's name, ``P<i>`` for a page, ``*<place>`` for the object a pointer there points at."""
     path: tuple[str | int, ...] = ()
     ctype: str = field(default="", compare=False)
     """The C type of what is at this place (``struct zone``, ``struct list_head *``), "" unknown."""
+    inner: PathPtr | None = None
+    """For an object known only as the container of a place (``container_of(head, T, lru)`` on
+    an empty list's head): that place, reached again as its member ``via``."""
+    via: str = ""
     shared = True
 
     def key(self) -> str:
-        return self.root + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in self.path)
+        root = self.root if self.inner is None else f"container_of({self.inner.key()}, {self.via})"
+        return root + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in self.path)
 
     def load(self, cx: Cpu) -> Any:
         key = self.key()
         value = cx.global_load(key, _UNSET)
         if value is not _UNSET:
             return value
+        if self.ctype.endswith("[]"):
+            return self.element(0)  # an array read as a value decays to its first element's address
         if any(cx.global_load(prefix + "#zeroed", 0) for prefix in self._prefixes()):
             return 0  # inside an object memset to 0
         if self.ctype == "struct list_head *" and self.path and self.path[-1] in ("next", "prev"):
-            return PathPtr(self.root, self.path[:-1], "struct list_head")
+            return PathPtr(self.root, self.path[:-1], "struct list_head", self.inner, self.via)
         if self.ctype.endswith(" *") and self.ctype not in ("void *", "char *"):
             return PathPtr("*" + self.key(), (), self.ctype[:-2])
         return 0
@@ -341,10 +349,9 @@ class PathPtr(_Place):
         cx.global_store(key + "#zeroed", 1)
 
     def _prefixes(self) -> list[str]:
-        root = PathPtr(self.root)
-        out = [root.key()]
+        out = [PathPtr(self.root, (), "", self.inner, self.via).key()]
         for i in range(1, len(self.path)):
-            out.append(PathPtr(self.root, self.path[:i]).key())
+            out.append(PathPtr(self.root, self.path[:i], "", self.inner, self.via).key())
         return out
 
     def describe(self) -> str:
@@ -357,24 +364,35 @@ class PathPtr(_Place):
         return words[1] if len(words) == 2 and words[0] == "struct" else ""
 
     def member(self, name: str, ctype: str = "") -> PathPtr:
-        return PathPtr(self.root, (*self.path, name), ctype)
+        if self.inner is not None and not self.path and name == self.via:
+            return self.inner
+        return PathPtr(self.root, (*self.path, name), ctype, self.inner, self.via)
 
     def element(self, i: int) -> PathPtr:
         ctype = self.ctype[:-2] if self.ctype.endswith("[]") else ""
-        return PathPtr(self.root, (*self.path, i), ctype)
+        return PathPtr(self.root, (*self.path, i), ctype, self.inner, self.via)
 
     def container(self, member: str, ctype: str = "") -> Any:
-        """container_of: the object whose ``member`` this is (a page pointer for a page's member)."""
+        """container_of: the object whose ``member`` this is (a page pointer for a page's member).
+
+        A list head not reached as that member (an empty list's head, which list_for_each_entry
+        converts before it compares ``&pos->member`` with the head) gives the container C's
+        container_of would compute: an object whose ``member`` is this head again, its other
+        members memory of their own. Other places are not guessed at: an object a pointer read
+        from unwritten memory points at has no container the model could vouch for (a memcg's
+        ``memory.parent`` would make an endless hierarchy)."""
+        if (not self.path or self.path[-1] != member) and self.ctype == "struct list_head":
+            return PathPtr("", (), ctype, self, member)
         if not self.path or self.path[-1] != member:
             raise NotAnalysed(f"container_of({self.key()}, ..., {member}): not that member")
         if len(self.path) == 1 and self.root.startswith("P") and self.root[1:].isdigit():
             return PagePtr(int(self.root[1:]))
-        return PathPtr(self.root, self.path[:-1], ctype)
+        return PathPtr(self.root, self.path[:-1], ctype, self.inner, self.via)
 
     def __add__(self, n: object) -> PathPtr:
         if not isinstance(n, int) or not self.path or not isinstance(self.path[-1], int):
             return NotImplemented
-        return PathPtr(self.root, (*self.path[:-1], self.path[-1] + n), self.ctype)
+        return PathPtr(self.root, (*self.path[:-1], self.path[-1] + n), self.ctype, self.inner, self.via)
 
     def __sub__(self, other: object) -> Any:
         if isinstance(other, int):

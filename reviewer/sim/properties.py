@@ -48,7 +48,8 @@ def judge(system: SimSystem) -> list[Breach]:
         found.append(Breach("double-free", f"{_pages(st.double_freed)} freed twice",
                             tuple(sorted(st.double_freed)), ("free_the_page", "__free_one_page")))
     lost = [i for i, w in enumerate(st.where) if w is Where.LOST]
-    never = [i for i, w in enumerate(st.where) if w is Where.ALLOCATED] if system.judge_leaks else []
+    # the allocation's pages only: the frames around it stay with their owners
+    never = [i for i, w in enumerate(st.where[:st.nr_pages]) if w is Where.ALLOCATED] if system.judge_leaks else []
     if lost or never:
         parts = []
         if lost:

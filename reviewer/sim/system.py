@@ -30,6 +30,9 @@ from .model.state import (
 
 __all__ = ["HARNESS_CPU", "RawStep", "RunPlan", "SimSystem"]
 
+NEIGHBOURHOOD = 4
+"""Frames modelled per allocated page: the allocation starts a naturally aligned block of 4x its
+size, so its buddy and the buddy of the next order up (buddy_merge_likely) are modelled frames."""
 HARNESS_CPU = -1
 """The cpu of steps the harness runs after the threads (the pcp drain)."""
 
@@ -76,7 +79,7 @@ class RunPlan:
         """The allocation as __alloc_pages leaves it (§3: the page, then the kmem charge), then the
         setup snippet run to its end."""
         cfg = self.config
-        state = KernelState.empty(1 << cfg.order, self.options)
+        state = KernelState.empty(1 << cfg.order, self.options, frames=NEIGHBOURHOOD << cfg.order)
         charged = cfg.kmem and self.options.memcg and self.options.memcg_kmem
         allocate(state, cfg.order, compound=cfg.compound, kmem=cfg.kmem and self.charge is None)
         if charged and self.charge is not None:

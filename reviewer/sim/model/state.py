@@ -24,6 +24,7 @@ __all__ = [
     "GFP_COMP",
     "GFP_KERNEL",
     "MEMCG_M",
+    "MEMCG_OBJECTS",
     "ROOT_MEMCG",
     "NO_HEAD",
     "PAGE_FLAGS_CHECK_AT_FREE",
@@ -146,10 +147,19 @@ PAGE_FLAGS_CHECK_AT_FREE = sum(1 << b for b in (4, 0, 13, 14, 15, 12, 9, 5, 20, 
 
 @dataclass(slots=True)
 class KernelState:
-    """Page frames 0..nr-1 of one allocation, its memcg, and the allocator's lists."""
+    """Page frames 0..nr-1 of one allocation, the frames around it, its memcg, and the
+    allocator's lists.
+
+    The allocation lies at the start of a naturally aligned block of ``frames`` pages (four times
+    its size); the frames after it belong to other owners (allocated, one reference each, no
+    flags), so buddy arithmetic (``page + (buddy_pfn - pfn)``, the buddy of the next order up
+    that buddy_merge_likely looks at) reaches modelled frames. Allocated buddies are what the
+    model's own __free_one_page assumes of the buddies outside the allocation (§4.6): no merge."""
 
     nr_pages: int
     options: ModelOptions
+    frames: int = 0
+    """Frames modelled (0..frames-1): the allocation's nr_pages, then its neighbours'."""
     fields: dict[str, list[int]] = field(default_factory=dict)
     where: list[Where] = field(default_factory=list)
     freed_by: list[int] = field(default_factory=list)
@@ -169,22 +179,26 @@ class KernelState:
     """(the read, what the reader then freed or wrote)."""
 
     @classmethod
-    def empty(cls, nr_pages: int, options: ModelOptions) -> KernelState:
-        st = cls(nr_pages=nr_pages, options=options)
+    def empty(cls, nr_pages: int, options: ModelOptions, frames: int = 0) -> KernelState:
+        """``frames``: the block modelled around the allocation (at least ``nr_pages``)."""
+        n = max(frames, nr_pages)
+        st = cls(nr_pages=nr_pages, options=options, frames=n)
         for name in PAGE_FIELDS:
-            st.fields[name] = [0] * nr_pages
-        st.fields["mapcount"] = [-1] * nr_pages
-        st.fields["compound_head"] = [NO_HEAD] * nr_pages
-        st.fields["compound_mapcount"] = [-1] * nr_pages
-        st.where = [Where.ALLOCATED] * nr_pages
-        st.freed_by = [-1] * nr_pages
+            st.fields[name] = [0] * n
+        st.fields["mapcount"] = [-1] * n
+        st.fields["compound_head"] = [NO_HEAD] * n
+        st.fields["compound_mapcount"] = [-1] * n
+        st.fields["refcount"][nr_pages:] = [1] * (n - nr_pages)  # in use by their owners
+        st.where = [Where.ALLOCATED] * n
+        st.freed_by = [-1] * n
         st.memcgs[MEMCG_M] = Memcg("M")
+        st.globals.update(_memcg_links())
         return st
 
     def copy(self) -> KernelState:
         """An independent copy (the state after allocation and setup is built once per cell)."""
         return KernelState(
-            nr_pages=self.nr_pages, options=self.options,
+            nr_pages=self.nr_pages, options=self.options, frames=self.frames,
             fields={k: list(v) for k, v in self.fields.items()},
             where=list(self.where), freed_by=list(self.freed_by),
             memcgs={k: Memcg(m.name, m.charged, m.css) for k, m in self.memcgs.items()},
@@ -202,6 +216,26 @@ class KernelState:
             tuple(sorted(self.double_freed)),
             tuple(sorted(self.bad_pages)),
         )
+
+
+MEMCG_OBJECTS = {MEMCG_M: "memcg M", ROOT_MEMCG: "memcg root"}
+"""The memory (by PathPtr root) of the model's two memcgs, for members it does not hold."""
+
+
+def _memcg_links() -> dict[str, Any]:
+    """The model's memcgs as the kernel links them (§1: one non-root memcg, M): the global
+    root_mem_cgroup is the root, M's page counter's parent is the root's, the root's is NULL,
+    and each memcg's per-node info (one node, 0) points back at its memcg (mz->memcg)."""
+    from ..memory import PathPtr  # memory imports this module
+
+    links: dict[str, Any] = {"root_mem_cgroup": ROOT_MEMCG}
+    for ptr, obj in MEMCG_OBJECTS.items():
+        node = PathPtr("*" + PathPtr(obj, ("nodeinfo", 0)).key())
+        links[node.member("memcg").key()] = ptr
+        parent = PathPtr(obj, ("memory", "parent")).key()
+        links[parent] = PathPtr(MEMCG_OBJECTS[ROOT_MEMCG], ("memory",), "struct page_counter") \
+            if ptr != ROOT_MEMCG else 0
+    return links
 
 
 class _Access(Access):
@@ -263,9 +297,9 @@ class Cpu:
         """Structs this thread put on its stack (each gets memory of its own)."""
         """Loop iterations this thread ran (the step budget bounds them: a loop that never
         touches shared state never yields, so the explorer's step budget alone cannot stop it)."""
-        self._reads, self._writes = _footprints(state.nr_pages)
+        self._reads, self._writes = _footprints(state.frames)
         self._fields = state.fields
-        self._nr = state.nr_pages
+        self._nr = state.frames
         self._counters: dict[tuple[int, str], Access] = {}
 
     def call(self, name: str, *args: Any) -> Gen:
@@ -294,10 +328,10 @@ class Cpu:
         self._fields[name][page] = value
 
     def _outside(self, page: int) -> None:
-        raise NotAnalysed(
-            f"access to page frame {page} outside the {self._nr}-page allocation "
-            f"at {self.loc[0]}:{self.loc[1]}"
-        )
+        nr = self.state.nr_pages
+        where = f"the {nr}-page allocation" if nr == self._nr else \
+            f"the {self._nr}-page aligned block modelled around the {nr}-page allocation"
+        raise NotAnalysed(f"access to page frame {page} outside {where} at {self.loc[0]}:{self.loc[1]}")
 
     def global_load(self, name: str, init: Any = 0) -> Any:
         self.pending.append(_Access(("global", name), False))
@@ -350,7 +384,7 @@ class Cpu:
     def note_read(self, page: int, what: str) -> None:
         """A read by the revision's code (or a query it calls): remember it if the page is freed."""
         st = self.state
-        if 0 <= page < st.nr_pages and self.where(page) is not Where.ALLOCATED:
+        if 0 <= page < st.frames and self.where(page) is not Where.ALLOCATED:
             freer = st.freed_by[page]
             if freer != self.tid and self.stale is None:
                 self.stale = StaleRead(page, what, self.tid, freer, self.loc[0], self.loc[1])

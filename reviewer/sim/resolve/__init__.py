@@ -34,7 +34,7 @@ __all__ = ["MacroDef", "ResolvedMacro", "TreeSource", "expand_call", "strip_anno
 GENERATED = {"NR_PAGEFLAGS": "__NR_PAGEFLAGS", "MAX_NR_ZONES": "__MAX_NR_ZONES"}
 """Constants of include/generated/bounds.h, which a build writes from kernel/bounds.c: each is
 an enumerator's count that the index reads from the source instead."""
-_FORMAT = 11
+_FORMAT = 12
 """Bump when what is cached changes shape."""
 _MAX_FILES = 1000
 """Files the walk of includes may visit before a resolution falls back to git grep."""

@@ -54,6 +54,7 @@ _TYPE_MACROS = (
     "list_first_entry(ptr, type, member) __container_of((ptr)->next, #type, #member)",
     "list_last_entry(ptr, type, member) __container_of((ptr)->prev, #type, #member)",
     "min_t(type, x, y) ((x) < (y) ? (x) : (y))",
+    "typecheck(type, x) (1)",  # include/linux/typecheck.h: a compile-time check whose value is 1
     "max_t(type, x, y) ((x) > (y) ? (x) : (y))",
     "min(x, y) ((x) < (y) ? (x) : (y))",
     "max(x, y) ((x) > (y) ? (x) : (y))",
