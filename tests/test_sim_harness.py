@@ -113,20 +113,23 @@ def _excerpt_function(path: str, name: str) -> FunctionImage:
 
 
 @pytest.mark.real_data
-def test_a_flag_word_takes_no_flag_then_each_flag_the_function_tests() -> None:
-    """mm/gup.c's try_grab_compound_head() tests flags & FOLL_GET, & FOLL_PIN, & FOLL_LONGTERM:
-    three variants (none, FOLL_GET, FOLL_PIN), each saying where its value came from."""
+def test_a_flag_word_takes_each_flag_the_function_tests_with_the_flags_leading_to_it() -> None:
+    """mm/gup.c's try_grab_compound_head() tests flags & FOLL_GET, else & FOLL_PIN, and inside
+    that branch & FOLL_LONGTERM: three variants (FOLL_GET, FOLL_PIN, FOLL_PIN | FOLL_LONGTERM),
+    each saying where its value came from; never "no flag", which only meets its WARN_ON_ONCE."""
     plan = generic_scenarios(_excerpt_function("mm/gup.c", "try_grab_compound_head"))
     assert plan is not None and not plan.problem
     names = [s.name for s in plan.scenarios]
     assert names == [f"generic harness: try_grab_compound_head [{v}]{vs}"
-                     for v in ("0", "FOLL_GET", "FOLL_PIN") for vs in ("", " vs put_page")]
-    pin = plan.scenarios[4]
+                     for v in ("FOLL_GET", "FOLL_PIN", "FOLL_PIN | FOLL_LONGTERM") for vs in ("", " vs put_page")]
+    pin = plan.scenarios[2]
     assert "try_grab_compound_head(page, 1, FOLL_PIN);" in pin.threads[0].image.source
     assert "flags=FOLL_PIN: a flag the function tests" in pin.description
+    assert "flags=FOLL_PIN | FOLL_LONGTERM: flags the function tests" in plan.scenarios[4].description
     put = generic_scenarios(_excerpt_function("mm/gup.c", "put_compound_head"))
-    assert put is not None and [s.name for s in put.scenarios][::2] == [
-        "generic harness: put_compound_head [0]", "generic harness: put_compound_head [FOLL_PIN]"]
+    assert put is not None and [s.name for s in put.scenarios] == [
+        "generic harness: put_compound_head", "generic harness: put_compound_head vs put_page"]
+    assert "flags=FOLL_PIN: a flag the function tests" in put.scenarios[0].description
 
 
 def test_buddy_optional_pointers_bools_and_messages_by_the_functions_own_code() -> None:
@@ -153,14 +156,22 @@ def test_buddy_optional_pointers_bools_and_messages_by_the_functions_own_code() 
 
 
 @pytest.mark.real_data
-def test_compared_values_and_one_parameter_varied_at_a_time() -> None:
+def test_compared_values_from_the_functions_own_code() -> None:
     """mm/page_alloc.c's steal_suitable_fallback(): alloc_flags is masked with ALLOC_KSWAPD (a
     flag word), start_type only compared with MIGRATE_MOVABLE (that value, no made-up 0), and
-    whole_block a bool it tests; each parameter gets its turn from the first variant."""
+    whole_block a bool it tests."""
     plan = generic_scenarios(_excerpt_function("mm/page_alloc.c", "steal_suitable_fallback"))
     assert plan is not None and not plan.problem
     assert [s.name for s in plan.scenarios][::2] == [
-        "generic harness: steal_suitable_fallback [0, false]",
-        "generic harness: steal_suitable_fallback [ALLOC_KSWAPD, false]",
-        "generic harness: steal_suitable_fallback [0, true]"]
+        "generic harness: steal_suitable_fallback [false]", "generic harness: steal_suitable_fallback [true]"]
     assert "start_type=MIGRATE_MOVABLE: a value the function compares it with" in plan.scenarios[0].description
+    assert "alloc_flags=ALLOC_KSWAPD: a flag the function tests" in plan.scenarios[0].description
+
+
+def test_one_parameter_varied_at_a_time_each_getting_its_turn() -> None:
+    src = ("void f(struct page *page, unsigned int flags, bool whole)\n{\n\tif (flags & A_ONE)\n\t\tput_page(page);\n"
+           "\tif (flags & A_TWO)\n\t\tget_page(page);\n\tif (whole)\n\t\tput_page(page);\n}\n")
+    plan = generic_scenarios(FunctionImage("f", "mm/x.c", 1, 9, src))
+    assert plan is not None and not plan.problem
+    assert [s.name for s in plan.scenarios][::2] == [
+        "generic harness: f [A_ONE, false]", "generic harness: f [A_TWO, false]", "generic harness: f [A_ONE, true]"]

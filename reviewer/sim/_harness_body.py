@@ -59,6 +59,27 @@ class FunctionBody:
                     found[word] = None
         return list(found)
 
+    def flag_values(self, name: str) -> list[str]:
+        """The values of flag word ``name`` that reach each test of a flag in the body: the flag,
+        with the flags of the ``if (name & X)`` branches the test sits in (``FOLL_PIN |
+        FOLL_LONGTERM`` for a FOLL_LONGTERM test inside ``else if (flags & FOLL_PIN)``); in
+        source order, each once."""
+        found: dict[str, None] = {}
+        for use in self._uses(name):
+            test = _mask_test_of(use)
+            if test is None:
+                continue
+            words = _flag_words(test)
+            outer: list[str] = []
+            node, parent = test, test.parent
+            while parent is not None:
+                if parent.type == "if_statement" and _is_branch(parent, node):
+                    outer = [w for w in _tested_flags(parent, name) if w not in outer] + outer
+                node, parent = parent, parent.parent
+            for word in words:
+                found[" | ".join(dict.fromkeys([*outer, word]))] = None
+        return list(found)
+
     def uses(self, name: str) -> bool:
         return bool(self._uses(name))
 
@@ -102,3 +123,42 @@ def _is_test(use: tree_sitter.Node) -> bool:
         condition = parent.child_by_field_name("condition")
         return condition is not None and condition.id == node.id
     return False
+
+
+def _mask_test_of(use: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The flags side of ``use & X`` (``X``, or ``X | Y``), if ``use`` is masked so."""
+    parent = use.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is None or parent.type != "binary_expression":
+        return None
+    if node_text(parent.child_by_field_name("operator")) != "&":
+        return None
+    others = [side for side in named_children(parent) if side.start_byte != use.start_byte]
+    return others[0] if others else None
+
+
+def _is_branch(if_node: tree_sitter.Node, child: tree_sitter.Node) -> bool:
+    """Whether ``child`` is the statement the if runs when its condition holds."""
+    consequence = if_node.child_by_field_name("consequence")
+    return consequence is not None and consequence.id == child.id
+
+
+def _tested_flags(if_node: tree_sitter.Node, name: str) -> list[str]:
+    """The flags of an ``if (name & X)`` / ``if (likely(name & X))`` condition, else none."""
+    cond = if_node.child_by_field_name("condition")
+    while cond is not None:
+        if cond.type == "parenthesized_expression":
+            cond = named_children(cond)[0] if named_children(cond) else None
+        elif cond.type == "call_expression" and node_text(cond.child_by_field_name("function")) in ("likely", "unlikely"):
+            args = cond.child_by_field_name("arguments")
+            cond = named_children(args)[0] if args is not None and named_children(args) else None
+        else:
+            break
+    if cond is None or cond.type != "binary_expression" or node_text(cond.child_by_field_name("operator")) != "&":
+        return []
+    sides = named_children(cond)
+    names = [node_text(side) for side in sides]
+    if name not in names:
+        return []
+    return _flag_words(sides[1 - names.index(name)])
