@@ -5,6 +5,7 @@ mid-review that leaves what batch mode's Ctrl-C leaves. Real pipeline, real tree
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from reviewer.pipeline import (
 )
 from reviewer.testtree import build_test_tree
 from reviewer.tui import ReviewerApp
-from reviewer.tui.child import ChildAnalysis
+from reviewer.tui.child import ChildAnalysis, _Receiver, _Sender
 from reviewer.tui.widgets.status_line import StatusLine
 
 
@@ -75,6 +76,41 @@ def test_the_child_streams_what_the_pipeline_streams_here(cli: Cli, tmp_path: Pa
                 reused += 1
             seen[rr.revision.id] = rr
     assert reused >= len(opened.revisions)
+
+
+class Wire:
+    """What the child writes to its pipe, message by message."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    def send_bytes(self, data: bytes) -> None:
+        self.messages.append(bytes(data))
+
+
+def test_the_wire_carries_each_revision_once_in_small_pieces(seed_opened: OpenedThread,
+                                                               seed_events: list[ReviewEvent]) -> None:
+    """The app unpickles what comes, holding the interpreter lock while it does: no piece may be
+    big (a revision's verdicts go one by one), and nothing sent once is sent again."""
+    wire = Wire()
+    sender = _Sender(wire, seed_opened.thread)  # type: ignore[arg-type]
+    receiver = _Receiver(seed_opened.thread)
+    final = seed_events[-1]
+    assert isinstance(final, Review)
+    verdict_sizes = [len(pickle.dumps(v)) for rr in final.revisions for v in rr.sim_verdicts]
+    got, sent = [], 0
+    for event in seed_events:
+        sender.send("event", event)
+        for data in wire.messages:
+            kind, payload = receiver.load(data)
+            if kind == "event":
+                got.append(payload)
+        # no piece bigger than one verdict (and the events themselves small once those went ahead)
+        assert max(len(m) for m in wire.messages) <= max(verdict_sizes) + 8192
+        sent += sum(len(m) for m in wire.messages)
+        wire.messages.clear()
+    assert got == seed_events
+    assert sent < sum(len(pickle.dumps(e)) for e in seed_events) / 2, "each revision sent once"
 
 
 def test_stopping_the_child_mid_review_leaves_whole_refs_and_no_scratch(cli: Cli, tmp_path: Path) -> None:

@@ -78,17 +78,32 @@ class _Sender:
                 self._kept.append(rr)
             else:
                 new.append(rr)
+        # A revision's verdicts (their traces) are most of its bytes: each goes ahead on its
+        # own, so that the app unpickles many small pieces (the interpreter lock is free between
+        # them for the UI thread) rather than one piece of half a megabyte.
+        for rr in new:
+            for verdict in rr.sim_verdicts:
+                if id(verdict) not in known:
+                    self._dump("part", verdict)
+                    self._number(verdict)
+        self._dump(kind, payload)
+        for rr in new:  # numbered as the receiver numbers what it had to unpickle
+            if id(rr) not in known:
+                self._number(rr)
+            self._latest[rr.revision.id] = rr
+
+    def _dump(self, kind: str, payload: object) -> None:
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        known = self._known
         pickler.persistent_id = lambda obj: known.get(id(obj))  # type: ignore[method-assign]
         pickler.dump((kind, payload))
         self._conn.send_bytes(buffer.getbuffer())
-        for rr in new:  # numbered as the receiver numbers what it had to unpickle
-            if id(rr) not in known:
-                known[id(rr)] = self._sent
-                self._sent += 1
-                self._kept.append(rr)
-            self._latest[rr.revision.id] = rr
+
+    def _number(self, obj: object) -> None:
+        self._known[id(obj)] = self._sent
+        self._sent += 1
+        self._kept.append(obj)
 
 
 class _Receiver:
@@ -102,11 +117,16 @@ class _Receiver:
         unpickler = pickle.Unpickler(io.BytesIO(data))
         unpickler.persistent_load = self._table.__getitem__  # type: ignore[method-assign]
         kind, payload = unpickler.load()
+        if kind == "part":
+            self._add(payload)
         for rr in _revision_reviews(payload):
             if id(rr) not in self._ids:
-                self._ids.add(id(rr))
-                self._table.append(rr)
+                self._add(rr)
         return kind, payload
+
+    def _add(self, obj: object) -> None:
+        self._ids.add(id(obj))
+        self._table.append(obj)
 
 
 def _revision_reviews(payload: object) -> list[RevisionReview]:
@@ -215,6 +235,8 @@ class ChildAnalysis:
                     progress.note(payload)
                 elif kind == "failed":
                     raise ChildFailed(payload)
+                elif kind == "part":
+                    continue  # kept by the receiver for the event that refers to it
                 else:  # "done"
                     return
         finally:

@@ -66,7 +66,7 @@ class ThreadPane(DataTable[Text]):
 
     def show_rows(self, rows: list[ThreadRow], *, rebuild: bool = False) -> None:
         """Draw ``rows``: the same messages are updated in place (the cursor stays put)."""
-        self._rows = rows
+        old, self._rows = self._rows, rows
         keys = [row.message_id for row in rows]
         if rebuild or not self.columns or keys != [key.value for key in self.rows]:
             current = self.current_message()
@@ -78,10 +78,12 @@ class ThreadPane(DataTable[Text]):
             if current in keys:
                 self.move_cursor(row=keys.index(current), scroll=False)
             return
-        for row in rows:
-            text, count = _cells(row)
-            self.update_cell(row.message_id, "message", text)
-            self.update_cell(row.message_id, "verdicts", count)
+        # only the rows that changed: each update_cell re-measures the table
+        for row, was in zip(rows, old, strict=True):
+            if row != was:
+                text, count = _cells(row)
+                self.update_cell(row.message_id, "message", text)
+                self.update_cell(row.message_id, "verdicts", count)
 
     def current_message(self) -> str | None:
         if not self.row_count:
