@@ -157,7 +157,7 @@ def test_tui_shows_the_verdict_under_the_tag_line(history_tree: tuple[Path, list
         screen.select(carrier)
         await pilot.pause()
         pane = screen.query_one(MessagePane)
-        widgets = list(pane.children)
+        widgets = pane.shown()
         # one under the Fixes: line, one under the Cc: stable hint
         check, stable = [w for w in widgets if w.has_class("tag-check")]
         assert isinstance(check, Static) and isinstance(stable, Static)

@@ -136,6 +136,11 @@ class MessagePane(VerticalScroll):
             del self._drawings[mid]
             old.box.remove()
 
+    def shown(self) -> list[Widget]:
+        """The widgets of the message in view, top to bottom (header, runs, notices, cards)."""
+        drawing = self._drawings.get(self.message_id) if self.message_id is not None else None
+        return list(drawing.box.children) if drawing is not None else []
+
     def first_card(self, comment_index: int) -> VerdictCard | None:
         return next((c for c in self.cards if c.comment_index == comment_index), None)
 
