@@ -12,8 +12,9 @@ runs in a child process and its events come back over a pipe:
   refs and cache entries only, no scratch directory); ``tests/test_tui_child.py`` checks it.
 * Each event's review repeats every revision analysed before it (a few hundred KB of traces
   each). A revision already sent goes as a reference to the copy the app holds (pickle's
-  persistent ids), and so does the thread, which the app has already: an event costs the UI the
-  unpickling of one revision's results, not of the whole review so far.
+  persistent ids), and so does the thread, which the app has already; a new revision's verdicts
+  go ahead one by one. The app unpickles (holding the interpreter lock) one verdict at a time,
+  never the whole review so far.
 """
 
 from __future__ import annotations
