@@ -40,23 +40,14 @@ class FunctionBody:
             stack.extend(reversed(node.children))
         return out
 
-    def tested_constants(self, name: str, ops: tuple[str, ...] = _TESTS) -> list[str]:
-        """Constants the body tests ``name`` against with one of ``ops``: ``name & FOLL_PIN``,
-        ``(flags & X)``, ``name == PAGE_FLAGS_CHECK_AT_FREE``; in source order, each once."""
+    def tested_constants(self, name: str) -> list[str]:
+        """Constants the body tests ``name`` against: ``name & FOLL_PIN``, ``(flags & X)``,
+        ``name == PAGE_FLAGS_CHECK_AT_FREE``; in source order, each once."""
         found: dict[str, None] = {}
         for use in self._uses(name):
-            parent = use.parent
-            while parent is not None and parent.type == "parenthesized_expression":
-                parent = parent.parent
-            if parent is None or parent.type != "binary_expression":
-                continue
-            if node_text(parent.child_by_field_name("operator")) not in ops:
-                continue
-            for side in named_children(parent):
-                while side.type == "parenthesized_expression" and named_children(side):
-                    side = named_children(side)[0]
-                for word in _flag_words(side):
-                    found[word] = None
+            test = _test_around(use, _TESTS)
+            if test is not None:
+                found.update(dict.fromkeys(_tested_words(test)))
         return list(found)
 
     def flag_values(self, name: str) -> list[str]:
@@ -66,10 +57,10 @@ class FunctionBody:
         source order, each once."""
         found: dict[str, None] = {}
         for use in self._uses(name):
-            test = _mask_test_of(use)
+            test = _test_around(use, ("&",))
             if test is None:
                 continue
-            words = _flag_words(test)
+            words = _tested_words(test)
             outer: list[str] = []
             node, parent = test, test.parent
             while parent is not None:
@@ -125,17 +116,25 @@ def _is_test(use: tree_sitter.Node) -> bool:
     return False
 
 
-def _mask_test_of(use: tree_sitter.Node) -> tree_sitter.Node | None:
-    """The flags side of ``use & X`` (``X``, or ``X | Y``), if ``use`` is masked so."""
+def _test_around(use: tree_sitter.Node, ops: tuple[str, ...]) -> tree_sitter.Node | None:
+    """The binary expression ``use`` is an operand of (through parentheses), if its operator is
+    one of ``ops``: ``flags & FOLL_PIN``, ``(flags) == X``."""
     parent = use.parent
     while parent is not None and parent.type == "parenthesized_expression":
         parent = parent.parent
     if parent is None or parent.type != "binary_expression":
         return None
-    if node_text(parent.child_by_field_name("operator")) != "&":
-        return None
-    others = [side for side in named_children(parent) if side.start_byte != use.start_byte]
-    return others[0] if others else None
+    return parent if node_text(parent.child_by_field_name("operator")) in ops else None
+
+
+def _tested_words(test: tree_sitter.Node) -> list[str]:
+    """The constants on either side of a test (``X``, ``X | Y``), parentheses unwrapped."""
+    out: list[str] = []
+    for side in named_children(test):
+        while side.type == "parenthesized_expression" and named_children(side):
+            side = named_children(side)[0]
+        out += _flag_words(side)
+    return out
 
 
 def _is_branch(if_node: tree_sitter.Node, child: tree_sitter.Node) -> bool:

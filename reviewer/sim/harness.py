@@ -150,15 +150,15 @@ def _choices(name: str, kind: str, type_text: str, body: FunctionBody, page_take
         return [_Choice("page_zonenum(page)", "zone: the page's zone number")]
     if kind == "int" and name == "nid":
         return [_Choice("page_to_nid(page)", "nid: the page's node")]
-    if kind == "int" and body.tested_constants(name, ("&",)):
+    if kind == "int" and (flags := body.flag_values(name)):
         # a flag word: each flag the function's own code tests. Not "none set": a function often
         # refuses that (try_grab_compound_head()'s WARN_ON_ONCE), and a warning the harness
         # provoked with a value no caller passes would be the harness's finding, not the code's.
         return [_Choice(c, f"{name}={c}: {'flags' if '|' in c else 'a flag'} the function tests")
-                for c in body.flag_values(name)]
-    if kind == "int" and body.tested_constants(name):
+                for c in flags]
+    if kind == "int" and (compared := body.tested_constants(name)):
         # compared, never masked: the values the function's own code names
-        return [_Choice(c, f"{name}={c}: a value the function compares it with") for c in body.tested_constants(name)]
+        return [_Choice(c, f"{name}={c}: a value the function compares it with") for c in compared]
     if kind == "bool" and body.tests_before_use(name):
         return [_Choice("false", f"{name}=false"), _Choice("true", f"{name}=true: both values it tests")]
     if kind == "pointer" and body.tests_before_use(name):
