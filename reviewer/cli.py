@@ -200,16 +200,14 @@ def _run_report(argv: Sequence[str]) -> int:
 def _write_whole(report: str) -> None:
     """Write the report to stdout in one piece: a Ctrl-C now is too late to stop the review and
     must not cut its report short (a script reading half a JSON document gets nothing whole)."""
-    if threading.current_thread() is not threading.main_thread():
-        sys.stdout.write(report)
-        sys.stdout.flush()
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    held = threading.current_thread() is threading.main_thread()  # signals are the main thread's
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if held else None
     try:
         sys.stdout.write(report)
         sys.stdout.flush()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _run_draft(argv: Sequence[str]) -> int:

@@ -77,15 +77,13 @@ class MessagePane(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.message_id: str | None = None
-        self.cards: list[VerdictCard] = []
-        self._runs: list[tuple[int, Static]] = []
         self._drawings: OrderedDict[str, _Drawing] = OrderedDict()
 
     def show(self, review: Review, revisions: Sequence[Revision], message: Message) -> None:
         """Draw ``message`` with the cards ``review`` has for it so far; a card that had the
         focus keeps it when the review grows."""
         mid = message.message_id
-        shown = self._drawings.get(self.message_id) if self.message_id is not None else None
+        shown = self._in_view()
         focused = self.screen.focused
         refocus = focused.card.key if isinstance(focused, VerdictCard) else None
         with self.app.batch_update():
@@ -95,10 +93,9 @@ class MessagePane(VerticalScroll):
             if shown is not None:
                 shown.box.display = False
             kept.box.display = True
+            new_message, self.message_id = mid != self.message_id, mid
             self._drawings.move_to_end(mid)
             self._evict()
-        new_message = mid != self.message_id
-        self.message_id, self.cards, self._runs = mid, kept.cards, kept.runs
         if new_message:
             self.scroll_home(animate=False)
         for card in self.cards:
@@ -136,9 +133,18 @@ class MessagePane(VerticalScroll):
             del self._drawings[mid]
             old.box.remove()
 
+    def _in_view(self) -> _Drawing | None:
+        return self._drawings.get(self.message_id) if self.message_id is not None else None
+
+    @property
+    def cards(self) -> list[VerdictCard]:
+        """The cards of the message in view, top to bottom."""
+        drawing = self._in_view()
+        return drawing.cards if drawing is not None else []
+
     def shown(self) -> list[Widget]:
         """The widgets of the message in view, top to bottom (header, runs, notices, cards)."""
-        drawing = self._drawings.get(self.message_id) if self.message_id is not None else None
+        drawing = self._in_view()
         return list(drawing.box.children) if drawing is not None else []
 
     def first_card(self, comment_index: int) -> VerdictCard | None:
@@ -146,7 +152,8 @@ class MessagePane(VerticalScroll):
 
     def scroll_to_line(self, line: int) -> None:
         """Bring body line ``line`` to the top of the pane (once the runs are laid out)."""
-        for first, run in reversed(self._runs):
+        drawing = self._in_view()
+        for first, run in reversed(drawing.runs if drawing is not None else []):
             if first <= line:
                 self.call_after_refresh(self._run_to_top, run, line - first)
                 return
